@@ -1,0 +1,195 @@
+"""REST endpoints for traces and the asset registry (SPEC §6).
+
+Views are thin: read the request, call a selector or service, serialize.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inspector import selectors, services
+from inspector.contracts import STAGE_ORDER, TraceIn
+from inspector.errors import InvalidInput, NotFound, PayloadTooLarge
+from inspector.filters import AssetFilter, TraceFilter
+from inspector.models import Asset, Trace
+from inspector.serializers import (
+    AssetCreateSerializer,
+    AssetSerializer,
+    AssetUpdateSerializer,
+    AssetVersionSerializer,
+    StagePayloadSerializer,
+    TraceDetailSerializer,
+    TraceListSerializer,
+    VersionCreateSerializer,
+    VersionNumberSerializer,
+)
+
+
+class TracePagination(CursorPagination):
+    """Cursor paging: stable under inserts and no COUNT(*) over huge tables."""
+
+    ordering = ("-started_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+
+
+def _check_body_size(request: Request) -> None:
+    limit = settings.OPS_INGEST_MAX_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if (declared.isdigit() and int(declared) > limit) or len(request.body) > limit:
+        raise PayloadTooLarge(f"trace body exceeds the limit of {limit} bytes")
+
+
+class TraceListCreateView(generics.ListAPIView):
+    """List traces (filters, cursor paging) or ingest one trace."""
+
+    queryset = Trace.objects.none()
+    serializer_class = TraceListSerializer
+    pagination_class = TracePagination
+    filterset_class = TraceFilter
+    filter_backends: list = []  # the selector applies the FilterSet
+
+    def get_queryset(self):
+        return selectors.trace_list(filters=self.request.query_params)
+
+    @extend_schema(
+        request=TraceIn,
+        responses={201: TraceDetailSerializer, 200: TraceDetailSerializer},
+        description="Ingest a whole trace. 201 on create, 200 when an identical body was already stored, "
+        "409 when the trace_id exists with a different body, 413 above the size limit.",
+    )
+    def post(self, request: Request) -> Response:
+        _check_body_size(request)
+        if not isinstance(request.data, dict):
+            raise InvalidInput("the body must be a JSON object")
+        trace, created = services.trace_ingest(payload=request.data)
+        body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+@extend_schema(responses=TraceDetailSerializer)
+class TraceDetailView(generics.GenericAPIView):
+    """A trace with stage summaries and payload previews (full payloads: the stage endpoint)."""
+
+    queryset = Trace.objects.none()
+    serializer_class = TraceDetailSerializer
+
+    def get(self, request: Request, trace_id: str) -> Response:
+        return Response(self.get_serializer(selectors.trace_get(trace_id=trace_id)).data)
+
+
+class TraceStageView(generics.GenericAPIView):
+    """The full input and output payloads of one stage run."""
+
+    queryset = Trace.objects.none()
+    serializer_class = StagePayloadSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stage", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(STAGE_ORDER)),
+            OpenApiParameter("attempt", OpenApiTypes.INT, description="Attempt number; the latest by default."),
+        ]
+    )
+    def get(self, request: Request, trace_id: str, stage: str) -> Response:
+        if stage not in STAGE_ORDER:
+            raise NotFound(f"unknown stage {stage!r}; expected one of {', '.join(STAGE_ORDER)}")
+        attempt = request.query_params.get("attempt")
+        if attempt is not None and not (attempt.isdigit() and int(attempt) >= 1):
+            raise InvalidInput("attempt must be a positive integer", field="attempt")
+        run = selectors.stage_run_with_payload(
+            trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None
+        )
+        return Response(self.get_serializer(run).data)
+
+
+class AssetViewSet(viewsets.ModelViewSet):
+    """Assets by type and name, their versions, publish and rollback."""
+
+    queryset = Asset.objects.none()
+    serializer_class = AssetSerializer
+    filterset_class = AssetFilter
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_permissions = {
+        ("versions", "GET"): ["inspector.view_assetversion"],
+        ("versions", "POST"): ["inspector.add_assetversion"],
+        "publish": ["inspector.publish_assetversion"],
+        "rollback": ["inspector.publish_assetversion"],
+    }
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.asset_list(filters=self.request.query_params)
+        return Asset.objects.all()
+
+    @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
+    def create(self, request: Request) -> Response:
+        data = _validated(AssetCreateSerializer, request)
+        asset = services.asset_create(**data, author=request.user)
+        return Response(AssetSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        data = _validated(AssetUpdateSerializer, request)
+        asset = services.asset_update(asset=self.get_object(), **data)
+        return Response(AssetSerializer(asset).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.asset_delete(asset=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"], responses=AssetVersionSerializer(many=True), description="Versions, newest first."
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=VersionCreateSerializer,
+        responses={201: AssetVersionSerializer},
+        description="Create the next version as a draft; the spec is validated for the asset's type.",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def versions(self, request: Request, pk: str) -> Response:
+        asset = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.asset_versions(asset=asset))
+            return self.get_paginated_response(AssetVersionSerializer(page, many=True).data)
+        data = _validated(VersionCreateSerializer, request)
+        version = services.asset_version_create(asset=asset, author=request.user, **data)
+        return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VersionNumberSerializer, responses=AssetVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        asset = self.get_object()
+        data = _validated(VersionNumberSerializer, request)
+        version = services.asset_version_publish(
+            version=selectors.asset_version_get(asset=asset, version=data["version"])
+        )
+        return Response(AssetVersionSerializer(version).data)
+
+    @extend_schema(
+        request=VersionNumberSerializer,
+        responses={201: AssetVersionSerializer},
+        description="Publish a new version copied from the named old version.",
+    )
+    @action(detail=True, methods=["post"])
+    def rollback(self, request: Request, pk: str) -> Response:
+        data = _validated(VersionNumberSerializer, request)
+        version = services.asset_version_rollback(
+            asset=self.get_object(), to_version=data["version"], note=data["note"], author=request.user
+        )
+        return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+
+def _validated(serializer_class, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

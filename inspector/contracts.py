@@ -1,0 +1,258 @@
+"""Pipeline stage contracts (SPEC §2) as pydantic v2 models.
+
+No field is ever null: lists default to ``[]``, objects to ``{}``, strings to
+``""``; an incoming ``null`` for a field with a default becomes that default.
+Convert at the edges only: HTTP in → ``model_validate``, out → ``model_dump``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class StageName(StrEnum):
+    ROUTE_PLAN = "route_plan"
+    VALIDATE = "validate"
+    EXECUTE = "execute"
+    COMPOSE = "compose"
+    PRESENT = "present"
+
+
+STAGE_ORDER: tuple[str, ...] = tuple(s.value for s in StageName)
+STAGE_INDEX: dict[str, int] = {name: i for i, name in enumerate(STAGE_ORDER)}
+
+# Keys every stage result carries; a missing or null key is filled with the
+# empty value of its type so consumers never branch on absence.
+REQUIRED_RESULT_KEYS: dict[str, dict[str, Any]] = {
+    "route_plan": {"kind": "", "plan": dict, "direct_answer": ""},
+    "validate": {"validation_passed": False, "violations": list},
+    "execute": {"tool_results": list, "references": list},
+    "compose": {"blocks": list, "references": list},
+    "present": {
+        "ui_model": dict,
+        "final_blocks": list,
+        "final_references": list,
+        "final_attributions": list,
+    },
+}
+
+ASSET_TYPES: tuple[str, ...] = ("prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen")
+
+
+class Contract(BaseModel):
+    """Base for all contracts: nulls become defaults, unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_nulls_with_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        cleaned = dict(data)
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if key in cleaned and cleaned[key] is None and not field.is_required():
+                del cleaned[key]
+        return cleaned
+
+
+def _null_to_empty(value: Any, empty: Any) -> Any:
+    return empty if value is None else value
+
+
+class Reference(Contract):
+    """External evidence a stage used (a row, a document, an API response, a graph node)."""
+
+    type: Literal["db_row", "document", "api_response", "graph_node"]
+    source: str = ""
+    entity_id: str = ""
+    entity_name: str = ""
+    snippet: str = ""
+    url: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("entity_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Row ids are often integers; the contract keeps them as text.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class Attribution(Contract):
+    """Internal evidence: which policy, rule or fallback produced something."""
+
+    type: Literal["policy", "rule", "system", "cached", "fallback"]
+    source_id: str = ""
+    description: str = ""
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class StageDiagnostics(Contract):
+    status: Literal["ok", "warning", "error"] = "ok"
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    empty_flags: dict[str, bool] = Field(default_factory=lambda: {"result_empty": False})
+    counts: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("empty_flags", mode="after")
+    @classmethod
+    def _always_has_result_empty(cls, value: dict[str, bool]) -> dict[str, bool]:
+        value.setdefault("result_empty", False)
+        return value
+
+    @field_validator("counts", mode="after")
+    @classmethod
+    def _counts_not_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [key for key, count in value.items() if count < 0]
+        if bad:
+            raise ValueError(f"counts must be >= 0 (negative: {', '.join(sorted(bad))})")
+        return value
+
+
+class StageInput(Contract):
+    stage: StageName
+    applied_assets: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    prev_output: dict[str, Any] = Field(default_factory=dict)
+    trace_id: str = ""
+
+    @field_validator("applied_assets", mode="after")
+    @classmethod
+    def _known_asset_refs(cls, value: dict[str, str]) -> dict[str, str]:
+        for asset_type, ref in value.items():
+            if asset_type not in ASSET_TYPES:
+                raise ValueError(f"unknown asset type {asset_type!r}; expected one of {', '.join(ASSET_TYPES)}")
+            parse_asset_ref(ref)
+        return value
+
+
+class StageOutput(Contract):
+    stage: StageName
+    result: dict[str, Any] = Field(default_factory=dict)
+    diagnostics: StageDiagnostics = Field(default_factory=StageDiagnostics)
+    references: list[Reference] = Field(default_factory=list)
+    duration_ms: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _fill_required_result_keys(self) -> StageOutput:
+        for key, empty in REQUIRED_RESULT_KEYS[str(self.stage)].items():
+            if self.result.get(key) is None:
+                self.result[key] = empty() if callable(empty) else empty
+        return self
+
+
+class ExecutionContext(Contract):
+    tenant_id: str = "default"
+    question: str = ""
+    trace_id: str = ""
+    user_id: str = ""
+    test_mode: bool = False
+    asset_overrides: dict[str, str] = Field(default_factory=dict)
+    baseline_trace_id: str = ""
+    rerun_context: dict[str, Any] = Field(default_factory=dict)
+
+
+class AssetRef(BaseModel):
+    """A parsed ``name@version`` reference (version is a positive integer)."""
+
+    name: str
+    version: int
+
+
+def parse_asset_ref(ref: str) -> AssetRef:
+    """Parse ``name@version``; raise ``ValueError`` with a readable message otherwise."""
+    if not isinstance(ref, str) or ref.count("@") != 1:
+        raise ValueError(f"asset reference {ref!r} must look like 'name@version'")
+    name, _, version = ref.partition("@")
+    version = version.lstrip("v")
+    if not name or not version.isdigit() or int(version) < 1:
+        raise ValueError(f"asset reference {ref!r} must look like 'name@version' with a version >= 1")
+    return AssetRef(name=name, version=int(version))
+
+
+class AppliedAsset(Contract):
+    """One line of a trace's asset bill of materials."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    status: Literal["draft", "published", "archived", ""] = ""
+
+
+class StageRunIn(Contract):
+    """One stage execution (one attempt) as sent to the ingest endpoint."""
+
+    stage: StageName
+    attempt: int = Field(default=1, ge=1, le=100)
+    started_at: datetime | None = None
+    input: StageInput
+    output: StageOutput
+
+    @model_validator(mode="after")
+    def _stages_agree(self) -> StageRunIn:
+        if self.input.stage != self.stage or self.output.stage != self.stage:
+            raise ValueError(
+                f"stage {self.stage!r} does not match input.stage {self.input.stage!r} "
+                f"or output.stage {self.output.stage!r}"
+            )
+        return self
+
+
+class TraceIn(Contract):
+    """A whole trace as sent to ``POST /inspector/traces``."""
+
+    trace_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")
+    parent_trace_id: str = Field(default="", max_length=128)
+    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    question: str = Field(min_length=1, max_length=10_000)
+    route: Literal["plan", "direct", "reject", ""] = ""
+    status: Literal["success", "warning", "error", ""] = ""
+    started_at: datetime | None = None
+    duration_ms: int | None = Field(default=None, ge=0)
+    test_mode: bool = False
+    applied_assets: dict[str, AppliedAsset] = Field(default_factory=dict)
+    stages: list[StageRunIn] = Field(default_factory=list, max_length=200)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("applied_assets", mode="before")
+    @classmethod
+    def _accept_short_refs(cls, value: Any) -> Any:
+        # Clients may send the compact form {"prompt": "route_rules@2"}.
+        if isinstance(value, dict):
+            expanded = {}
+            for asset_type, item in value.items():
+                if isinstance(item, str):
+                    ref = parse_asset_ref(item)
+                    item = {"name": ref.name, "version": ref.version}
+                expanded[asset_type] = item
+            return expanded
+        return value
+
+    @field_validator("applied_assets", mode="after")
+    @classmethod
+    def _known_types(cls, value: dict[str, AppliedAsset]) -> dict[str, AppliedAsset]:
+        unknown = sorted(set(value) - set(ASSET_TYPES))
+        if unknown:
+            raise ValueError(f"unknown asset type(s): {', '.join(unknown)}")
+        return value
+
+    @field_validator("question", mode="after")
+    @classmethod
+    def _question_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be blank")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_stage_attempts(self) -> TraceIn:
+        seen: set[tuple[str, int]] = set()
+        for run in self.stages:
+            key = (str(run.stage), run.attempt)
+            if key in seen:
+                raise ValueError(f"stage {key[0]!r} attempt {key[1]} appears twice")
+            seen.add(key)
+        return self

@@ -1,0 +1,75 @@
+"""FilterSets for the trace list and the asset registry."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from inspector.contracts import ASSET_TYPES
+from inspector.models import Asset, Trace, TraceAssetUsage
+from inspector.models.traces import Route, TraceStatus
+
+
+class TraceFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", help_text="Text in the question, or an exact trace id.")
+    tenant = django_filters.CharFilter(field_name="tenant_id")
+    status = django_filters.ChoiceFilter(choices=TraceStatus.choices)
+    route = django_filters.ChoiceFilter(choices=Route.choices)
+    test_mode = django_filters.BooleanFilter()
+    asset = django_filters.CharFilter(
+        method="filter_asset",
+        help_text="Traces that applied an asset: 'name', 'name@version', 'type:name' or 'type:name@version'.",
+    )
+    has_replan = django_filters.BooleanFilter(method="filter_has_replan")
+
+    class Meta:
+        model = Trace
+        fields = ["q", "tenant", "status", "route", "test_mode", "asset", "has_replan"]
+
+    def filter_q(self, queryset: QuerySet[Trace], name: str, value: str) -> QuerySet[Trace]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(question__icontains=value) | Q(trace_id=value))
+
+    def filter_asset(self, queryset: QuerySet[Trace], name: str, value: str) -> QuerySet[Trace]:
+        asset_type, _, rest = value.rpartition(":")
+        asset_name, _, version = rest.partition("@")
+        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_name=asset_name)
+        if asset_type:
+            if asset_type not in ASSET_TYPES:
+                return queryset.none()
+            usage = usage.filter(asset_type=asset_type)
+        if version:
+            if not version.isdigit():
+                return queryset.none()
+            usage = usage.filter(version=int(version))
+        return queryset.filter(Exists(usage))
+
+    def filter_has_replan(self, queryset: QuerySet[Trace], name: str, value: bool | None) -> QuerySet[Trace]:
+        if value is None:
+            return queryset
+        return queryset.filter(replan_count__gt=0) if value else queryset.filter(replan_count=0)
+
+
+# ``from``/``to`` are the public parameter names; ``from`` is a Python keyword.
+TraceFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(
+    field_name="started_at", lookup_expr="gte", help_text="Started at or after (ISO 8601)."
+)
+TraceFilter.base_filters["to"] = django_filters.IsoDateTimeFilter(
+    field_name="started_at", lookup_expr="lte", help_text="Started at or before (ISO 8601)."
+)
+
+
+class AssetFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(field_name="asset_type", choices=[(t, t) for t in ASSET_TYPES])
+    name = django_filters.CharFilter(field_name="name")
+    tenant = django_filters.CharFilter(field_name="tenant_id")
+    q = django_filters.CharFilter(method="filter_q", help_text="Text in the name or description.")
+
+    class Meta:
+        model = Asset
+        fields = ["type", "name", "tenant", "q"]
+
+    def filter_q(self, queryset: QuerySet[Asset], name: str, value: str) -> QuerySet[Asset]:
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))

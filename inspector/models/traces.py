@@ -1,0 +1,143 @@
+"""Traces, stage runs and their payloads.
+
+Payloads live in their own table (``StagePayload``) so that trace lists and
+detail pages, which read ``Trace`` and ``StageRun`` only, never pull the
+megabytes a stage may have produced.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from inspector.contracts import STAGE_ORDER
+
+
+class Route(models.TextChoices):
+    PLAN = "plan"
+    DIRECT = "direct"
+    REJECT = "reject"
+    UNKNOWN = "", "unknown"
+
+
+class TraceStatus(models.TextChoices):
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class StageStatus(models.TextChoices):
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+StageChoices = [(name, name.upper()) for name in STAGE_ORDER]
+
+
+class Trace(models.Model):
+    trace_id = models.CharField(max_length=128, unique=True)
+    parent_trace_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    tenant_id = models.CharField(max_length=64, default="default")
+    question = models.TextField()
+    route = models.CharField(max_length=16, choices=Route.choices, blank=True, default="")
+    status = models.CharField(max_length=16, choices=TraceStatus.choices)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    test_mode = models.BooleanField(default=False)
+    stage_count = models.PositiveSmallIntegerField(default=0)
+    replan_count = models.PositiveSmallIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the canonical ingest body: an identical re-send is a no-op.
+    content_hash = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["-started_at", "-id"], name="trace_started_idx"),
+            models.Index(fields=["tenant_id", "-started_at"], name="trace_tenant_started_idx"),
+            models.Index(fields=["status", "-started_at"], name="trace_status_started_idx"),
+            models.Index(fields=["route", "-started_at"], name="trace_route_started_idx"),
+            models.Index(fields=["test_mode", "-started_at"], name="trace_testmode_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.trace_id
+
+
+class StageRun(models.Model):
+    """One attempt of one stage; summary columns only (payloads in ``StagePayload``)."""
+
+    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="stage_runs")
+    stage = models.CharField(max_length=16, choices=StageChoices)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    sequence = models.PositiveSmallIntegerField(default=0, help_text="Execution order within the trace.")
+    status = models.CharField(max_length=16, choices=StageStatus.choices, default=StageStatus.OK)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    warnings_count = models.PositiveIntegerField(default=0)
+    errors_count = models.PositiveIntegerField(default=0)
+    references_count = models.PositiveIntegerField(default=0)
+    result_empty = models.BooleanField(default=False)
+    # Small summary of StageDiagnostics (warnings/errors lists, flags, counts).
+    diagnostics = models.JSONField(default=dict)
+    applied_assets = models.JSONField(default=dict)
+    input_size = models.PositiveIntegerField(default=0, help_text="Bytes of the input JSON.")
+    output_size = models.PositiveIntegerField(default=0, help_text="Bytes of the output JSON.")
+    input_preview = models.TextField(blank=True, default="")
+    output_preview = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["trace_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["trace", "stage", "attempt"], name="stagerun_unique_attempt"),
+        ]
+        indexes = [models.Index(fields=["stage", "status"], name="stagerun_stage_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trace_id}:{self.stage}#{self.attempt}"
+
+
+class StagePayload(models.Model):
+    """The full input and output of a stage run, loaded only when asked for."""
+
+    stage_run = models.OneToOneField(StageRun, on_delete=models.CASCADE, primary_key=True, related_name="payload")
+    input = models.JSONField(default=dict)
+    output = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"payload of {self.stage_run_id}"
+
+
+class TraceAssetUsage(models.Model):
+    """One row of a trace's asset bill of materials.
+
+    ``stage`` is empty for trace-level entries. ``asset_version`` links to the
+    registry when the named version exists there; the denormalised name and
+    number keep the row meaningful for traces from elsewhere.
+    """
+
+    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="asset_usages")
+    stage = models.CharField(max_length=16, blank=True, default="")
+    asset_type = models.CharField(max_length=16)
+    asset_name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    version_status = models.CharField(max_length=16, blank=True, default="")
+    asset_version = models.ForeignKey(
+        "inspector.AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="usages"
+    )
+
+    class Meta:
+        ordering = ["trace_id", "asset_type", "stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trace", "stage", "asset_type", "asset_name", "version"], name="usage_unique_row"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["asset_type", "asset_name", "version"], name="usage_name_version_idx"),
+            models.Index(fields=["asset_version", "trace"], name="usage_version_trace_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trace_id} {self.asset_type}:{self.asset_name}@{self.version}"

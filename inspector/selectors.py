@@ -1,0 +1,93 @@
+"""Reading traces and assets. Lists and details never load stage payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from inspector.errors import InvalidInput, NotFound
+from inspector.filters import AssetFilter, TraceFilter
+from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+
+TRACE_LIST_FIELDS = (
+    "id",
+    "trace_id",
+    "parent_trace_id",
+    "tenant_id",
+    "question",
+    "route",
+    "status",
+    "started_at",
+    "duration_ms",
+    "test_mode",
+    "stage_count",
+    "replan_count",
+)
+
+
+def _apply(filterset_class, data: dict[str, Any] | None, queryset: QuerySet) -> QuerySet:
+    filterset = filterset_class(data or {}, queryset=queryset)
+    if not filterset.is_valid():
+        raise_filter_errors(filterset.errors)
+    return filterset.qs
+
+
+def raise_filter_errors(errors: dict[str, list[str]]) -> None:
+    field, messages = next(iter(errors.items()))
+    raise InvalidInput(f"{field}: {' '.join(messages)}", field=field)
+
+
+def trace_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Trace]:
+    """Traces newest first, with summary columns only."""
+    return _apply(TraceFilter, filters, Trace.objects.only(*TRACE_LIST_FIELDS))
+
+
+def trace_get(*, trace_id: str) -> Trace:
+    """One trace with its stage summaries and bill of materials (no payloads)."""
+    stage_runs = StageRun.objects.order_by("sequence", "id")
+    usages = TraceAssetUsage.objects.select_related("asset_version").order_by("asset_type", "stage", "asset_name")
+    trace = (
+        Trace.objects.prefetch_related(
+            Prefetch("stage_runs", queryset=stage_runs),
+            Prefetch("asset_usages", queryset=usages),
+        )
+        .filter(trace_id=trace_id)
+        .first()
+    )
+    if trace is None:
+        raise NotFound(f"trace {trace_id!r} not found")
+    return trace
+
+
+def stage_run_with_payload(*, trace_id: str, stage: str, attempt: int | None = None) -> StageRun:
+    """A stage run with its full payload; the latest attempt unless one is named."""
+    runs = StageRun.objects.filter(trace__trace_id=trace_id, stage=stage).select_related("payload")
+    if attempt is not None:
+        runs = runs.filter(attempt=attempt)
+    run = runs.order_by("-attempt").first()
+    if run is None:
+        if not Trace.objects.filter(trace_id=trace_id).exists():
+            raise NotFound(f"trace {trace_id!r} not found")
+        suffix = f" attempt {attempt}" if attempt is not None else ""
+        raise NotFound(f"trace {trace_id!r} has no stage {stage!r}{suffix}")
+    return run
+
+
+def asset_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Asset]:
+    published = AssetVersion.objects.filter(status=AssetVersion.Status.PUBLISHED).only(
+        "id", "asset_id", "version", "status"
+    )
+    queryset = Asset.objects.prefetch_related(Prefetch("versions", queryset=published, to_attr="published"))
+    return _apply(AssetFilter, filters, queryset)
+
+
+def asset_versions(*, asset: Asset) -> QuerySet[AssetVersion]:
+    return asset.versions.select_related("author").order_by("-version")
+
+
+def asset_version_get(*, asset: Asset, version: int) -> AssetVersion:
+    found = asset.versions.filter(version=version).first()
+    if found is None:
+        raise NotFound(f"asset {asset.name!r} has no version {version}")
+    return found

@@ -1,0 +1,184 @@
+"""Output serializers (and small input serializers) for the inspector API.
+
+Trace ingest bodies are validated by the pydantic ``TraceIn`` contract, not
+here: one validation path for the API, the pipeline and the tests.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+
+
+class TraceListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Trace
+        fields = [
+            "trace_id",
+            "parent_trace_id",
+            "tenant_id",
+            "question",
+            "route",
+            "status",
+            "started_at",
+            "duration_ms",
+            "test_mode",
+            "stage_count",
+            "replan_count",
+        ]
+
+
+class StageRunSummarySerializer(serializers.ModelSerializer):
+    payload_url = serializers.SerializerMethodField()
+    input_truncated = serializers.SerializerMethodField()
+    output_truncated = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StageRun
+        fields = [
+            "stage",
+            "attempt",
+            "sequence",
+            "status",
+            "started_at",
+            "duration_ms",
+            "warnings_count",
+            "errors_count",
+            "references_count",
+            "result_empty",
+            "diagnostics",
+            "applied_assets",
+            "input_size",
+            "output_size",
+            "input_preview",
+            "output_preview",
+            "input_truncated",
+            "output_truncated",
+            "payload_url",
+        ]
+
+    def get_payload_url(self, run: StageRun) -> str:
+        return f"/inspector/traces/{run.trace.trace_id}/stages/{run.stage}?attempt={run.attempt}"
+
+    def get_input_truncated(self, run: StageRun) -> bool:
+        return len(run.input_preview) < run.input_size and run.input_preview.endswith("…")
+
+    def get_output_truncated(self, run: StageRun) -> bool:
+        return len(run.output_preview) < run.output_size and run.output_preview.endswith("…")
+
+
+class AssetUsageSerializer(serializers.ModelSerializer):
+    asset_version_id = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = TraceAssetUsage
+        fields = ["stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id"]
+
+
+class TraceDetailSerializer(TraceListSerializer):
+    stages = StageRunSummarySerializer(source="stage_runs", many=True, read_only=True)
+    applied_assets = serializers.SerializerMethodField()
+    asset_usages = AssetUsageSerializer(many=True, read_only=True)
+
+    class Meta(TraceListSerializer.Meta):
+        fields = TraceListSerializer.Meta.fields + ["metadata", "applied_assets", "asset_usages", "stages"]
+
+    def get_applied_assets(self, trace: Trace) -> dict[str, dict]:
+        """The trace-level bill of materials: type → name, version, status."""
+        return {
+            usage.asset_type: {"name": usage.asset_name, "version": usage.version, "status": usage.version_status}
+            for usage in trace.asset_usages.all()
+            if usage.stage == ""
+        }
+
+
+class StagePayloadSerializer(serializers.ModelSerializer):
+    trace_id = serializers.CharField(source="trace.trace_id", read_only=True)
+    input = serializers.JSONField(source="payload.input", read_only=True)
+    output = serializers.JSONField(source="payload.output", read_only=True)
+
+    class Meta:
+        model = StageRun
+        fields = [
+            "trace_id",
+            "stage",
+            "attempt",
+            "status",
+            "started_at",
+            "duration_ms",
+            "diagnostics",
+            "input_size",
+            "output_size",
+            "input",
+            "output",
+        ]
+
+
+class AssetVersionSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", default="", read_only=True)
+    copied_from = serializers.IntegerField(source="copied_from.version", default=None, read_only=True)
+
+    class Meta:
+        model = AssetVersion
+        fields = [
+            "id",
+            "version",
+            "status",
+            "spec",
+            "note",
+            "author",
+            "copied_from",
+            "created_at",
+            "published_at",
+            "archived_at",
+        ]
+        read_only_fields = fields
+
+
+class AssetSerializer(serializers.ModelSerializer):
+    published_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Asset
+        fields = [
+            "id",
+            "tenant_id",
+            "asset_type",
+            "name",
+            "description",
+            "published_version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at", "published_version"]
+
+    def get_published_version(self, asset: Asset) -> int | None:
+        published = getattr(asset, "published", None)
+        if published is None:
+            found = asset.published_version
+            return found.version if found else None
+        return published[0].version if published else None
+
+
+class AssetCreateSerializer(serializers.Serializer):
+    tenant_id = serializers.CharField(max_length=64, default="default")
+    asset_type = serializers.ChoiceField(choices=[c for c in Asset._meta.get_field("asset_type").choices])
+    name = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=200)
+    description = serializers.CharField(allow_blank=True, default="")
+    spec = serializers.JSONField(required=False, help_text="When given, version 1 is created as a draft.")
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+class AssetUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(allow_blank=True)
+
+
+class VersionCreateSerializer(serializers.Serializer):
+    spec = serializers.JSONField()
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+class VersionNumberSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000)

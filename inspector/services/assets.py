@@ -1,0 +1,115 @@
+"""Writing assets and their immutable versions (SPEC §3).
+
+Rules: version numbers grow by one per asset; a version's spec never changes;
+at most one version is published; publishing archives the previous one;
+rollback publishes a *new* version copied from an old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from inspector.asset_specs import validate_spec
+from inspector.errors import Conflict, InvalidInput
+from inspector.models import Asset, AssetVersion, TraceAssetUsage
+from inspector.models.assets import AssetType
+
+
+def asset_create(
+    *,
+    tenant_id: str,
+    asset_type: str,
+    name: str,
+    description: str = "",
+    spec: dict[str, Any] | None = None,
+    note: str = "",
+    author: AbstractBaseUser | None = None,
+) -> Asset:
+    """Create an asset; with ``spec`` also its version 1 as a draft."""
+    if asset_type not in AssetType.values:
+        raise InvalidInput(f"unknown asset type {asset_type!r}", field="asset_type")
+    normalised = validate_spec(asset_type, spec) if spec is not None else None
+    try:
+        with transaction.atomic():
+            asset = Asset.objects.create(
+                tenant_id=tenant_id, asset_type=asset_type, name=name, description=description
+            )
+            if normalised is not None:
+                AssetVersion.objects.create(asset=asset, version=1, spec=normalised, note=note, author=author)
+    except IntegrityError as exc:
+        raise Conflict(f"a {asset_type} asset named {name!r} already exists for tenant {tenant_id!r}") from exc
+    return asset
+
+
+def asset_update(*, asset: Asset, description: str) -> Asset:
+    """Only the description of an asset is editable; its identity is not."""
+    asset.description = description
+    asset.save(update_fields=["description", "updated_at"])
+    return asset
+
+
+def asset_delete(*, asset: Asset) -> None:
+    """Delete an asset that no trace has applied; used assets stay for history."""
+    if TraceAssetUsage.objects.filter(asset_version__asset=asset).exists():
+        raise Conflict("this asset was applied by stored traces and cannot be deleted")
+    asset.delete()
+
+
+@transaction.atomic
+def asset_version_create(
+    *, asset: Asset, spec: dict[str, Any], note: str = "", author: AbstractBaseUser | None = None
+) -> AssetVersion:
+    """Add the next numbered draft version after validating its spec."""
+    normalised = validate_spec(asset.asset_type, spec)
+    # Lock the asset row so two concurrent writers cannot take the same number.
+    Asset.objects.select_for_update().filter(pk=asset.pk).first()
+    current = asset.versions.aggregate(top=Max("version"))["top"] or 0
+    return AssetVersion.objects.create(asset=asset, version=current + 1, spec=normalised, note=note, author=author)
+
+
+@transaction.atomic
+def asset_version_publish(*, version: AssetVersion) -> AssetVersion:
+    """Publish a draft; the previously published version becomes archived.
+
+    Publishing the already-published version is a no-op. Archived versions are
+    not re-published in place: roll back to them instead (a new version).
+    """
+    Asset.objects.select_for_update().filter(pk=version.asset_id).first()
+    version.refresh_from_db()
+    if version.status == AssetVersion.Status.PUBLISHED:
+        return version
+    if version.status == AssetVersion.Status.ARCHIVED:
+        raise InvalidInput(
+            f"version {version.version} is archived; roll back to it to publish a copy", field="version"
+        )
+    now = timezone.now()
+    AssetVersion.objects.filter(asset_id=version.asset_id, status=AssetVersion.Status.PUBLISHED).update(
+        status=AssetVersion.Status.ARCHIVED, archived_at=now
+    )
+    version.status = AssetVersion.Status.PUBLISHED
+    version.published_at = now
+    version.save(update_fields=["status", "published_at"])
+    return version
+
+
+@transaction.atomic
+def asset_version_rollback(
+    *, asset: Asset, to_version: int, note: str = "", author: AbstractBaseUser | None = None
+) -> AssetVersion:
+    """Publish a new version whose spec is copied from ``to_version``."""
+    source = asset.versions.filter(version=to_version).first()
+    if source is None:
+        raise InvalidInput(f"asset {asset.name!r} has no version {to_version}", field="version")
+    if source.status == AssetVersion.Status.PUBLISHED:
+        raise InvalidInput(f"version {to_version} is already the published version", field="version")
+    copy = asset_version_create(
+        asset=asset, spec=source.spec, note=note or f"Rollback to version {to_version}", author=author
+    )
+    copy.copied_from = source
+    copy.save(update_fields=["copied_from"])
+    return asset_version_publish(version=copy)

@@ -1,0 +1,195 @@
+"""Writing traces: validated ingest of a whole trace in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from inspector.contracts import StageRunIn, TraceIn, parse_asset_ref
+from inspector.errors import Conflict
+from inspector.models import AssetVersion, StagePayload, StageRun, Trace, TraceAssetUsage
+from inspector.services.payloads import content_hash, serialize_payload
+
+_STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
+_TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
+
+
+def trace_ingest(*, payload: dict[str, Any] | TraceIn) -> tuple[Trace, bool]:
+    """Validate and store a trace with its stage runs, payloads and asset bill of materials.
+
+    Returns ``(trace, created)``. Re-sending an identical body for an existing
+    ``trace_id`` returns the stored trace with ``created=False``; a different
+    body raises ``Conflict``. Raises ``pydantic.ValidationError`` on a
+    malformed trace; nothing is written then.
+    """
+    trace_in = payload if isinstance(payload, TraceIn) else TraceIn.model_validate(payload)
+    digest = content_hash(trace_in.model_dump(mode="json", exclude={"trace_id"}))
+    if trace_in.trace_id:
+        existing = _existing_trace(trace_in.trace_id, digest)
+        if existing is not None:
+            return existing, False
+    trace_id = trace_in.trace_id or str(uuid.uuid4())
+    try:
+        with transaction.atomic():
+            trace = _write_trace(trace_in, trace_id=trace_id, digest=digest)
+    except IntegrityError:
+        # Another request stored the same trace_id between our check and insert.
+        existing = _existing_trace(trace_id, digest)
+        if existing is None:
+            raise
+        return existing, False
+    return trace, True
+
+
+def _existing_trace(trace_id: str, digest: str) -> Trace | None:
+    existing = Trace.objects.filter(trace_id=trace_id).first()
+    if existing is not None and existing.content_hash != digest:
+        raise Conflict(f"trace {trace_id!r} already exists with a different body")
+    return existing
+
+
+def _write_trace(trace_in: TraceIn, *, trace_id: str, digest: str) -> Trace:
+    started_at = _trace_started_at(trace_in)
+    trace = Trace.objects.create(
+        trace_id=trace_id,
+        parent_trace_id=trace_in.parent_trace_id,
+        tenant_id=trace_in.tenant_id,
+        question=trace_in.question,
+        route=trace_in.route or _route_from_stages(trace_in.stages),
+        status=trace_in.status or _status_from_stages(trace_in.stages),
+        started_at=started_at,
+        duration_ms=(
+            trace_in.duration_ms
+            if trace_in.duration_ms is not None
+            else sum(run.output.duration_ms for run in trace_in.stages)
+        ),
+        test_mode=trace_in.test_mode,
+        stage_count=len(trace_in.stages),
+        replan_count=sum(1 for run in trace_in.stages if run.attempt > 1),
+        metadata=trace_in.metadata,
+        content_hash=digest,
+    )
+    stage_runs = _build_stage_runs(trace, trace_in.stages, started_at)
+    # PostgreSQL and SQLite both return primary keys from bulk inserts.
+    StageRun.objects.bulk_create([run for run, _, _ in stage_runs])
+    StagePayload.objects.bulk_create(
+        StagePayload(stage_run=run, input=input_value, output=output_value)
+        for run, input_value, output_value in stage_runs
+    )
+    TraceAssetUsage.objects.bulk_create(_build_asset_usages(trace, trace_in))
+    return trace
+
+
+def _trace_started_at(trace_in: TraceIn) -> datetime:
+    if trace_in.started_at is not None:
+        return trace_in.started_at
+    stamps = [run.started_at for run in trace_in.stages if run.started_at is not None]
+    return min(stamps) if stamps else timezone.now()
+
+
+def _route_from_stages(stages: list[StageRunIn]) -> str:
+    for run in stages:
+        if run.stage == "route_plan":
+            kind = run.output.result.get("kind")
+            return kind if kind in ("plan", "direct", "reject") else ""
+    return ""
+
+
+def _status_from_stages(stages: list[StageRunIn]) -> str:
+    """The worst status among each stage's final attempt."""
+    final: dict[str, StageRunIn] = {}
+    for run in stages:
+        if run.stage not in final or run.attempt >= final[run.stage].attempt:
+            final[run.stage] = run
+    worst = max((_STATUS_RANK[run.output.diagnostics.status] for run in final.values()), default=0)
+    return _TRACE_STATUS[worst]
+
+
+def _build_stage_runs(
+    trace: Trace, stages: list[StageRunIn], started_at: datetime
+) -> list[tuple[StageRun, dict[str, Any], dict[str, Any]]]:
+    built = []
+    clock = started_at
+    for sequence, run in enumerate(stages):
+        run_started = run.started_at or clock
+        clock = run_started + timedelta(milliseconds=run.output.duration_ms)
+        input_payload = serialize_payload(run.input.model_dump(mode="json"))
+        output_payload = serialize_payload(run.output.model_dump(mode="json"))
+        diagnostics = run.output.diagnostics
+        stage_run = StageRun(
+            trace=trace,
+            stage=run.stage,
+            attempt=run.attempt,
+            sequence=sequence,
+            status=diagnostics.status,
+            started_at=run_started,
+            duration_ms=run.output.duration_ms,
+            warnings_count=len(diagnostics.warnings),
+            errors_count=len(diagnostics.errors),
+            references_count=len(run.output.references),
+            result_empty=bool(diagnostics.empty_flags.get("result_empty")),
+            diagnostics=diagnostics.model_dump(mode="json"),
+            applied_assets=run.input.applied_assets,
+            input_size=input_payload.size,
+            output_size=output_payload.size,
+            input_preview=input_payload.preview,
+            output_preview=output_payload.preview,
+        )
+        built.append((stage_run, input_payload.value, output_payload.value))
+    return built
+
+
+def _build_asset_usages(trace: Trace, trace_in: TraceIn) -> list[TraceAssetUsage]:
+    """Bill of materials rows: trace-level entries plus what each stage applied."""
+    rows: dict[tuple[str, str, str, int], str] = {}
+    for asset_type, applied in trace_in.applied_assets.items():
+        rows[("", asset_type, applied.name, applied.version)] = applied.status
+    for run in trace_in.stages:
+        for asset_type, ref in run.input.applied_assets.items():
+            parsed = parse_asset_ref(ref)
+            declared = trace_in.applied_assets.get(asset_type)
+            status = declared.status if declared and declared.name == parsed.name else ""
+            rows.setdefault((str(run.stage), asset_type, parsed.name, parsed.version), status)
+            if not trace_in.applied_assets:
+                rows.setdefault(("", asset_type, parsed.name, parsed.version), "")
+    if not rows:
+        return []
+    registry = _registry_versions(trace.tenant_id, {(t, n, v) for _, t, n, v in rows})
+    usages = []
+    for (stage, asset_type, name, version), status in rows.items():
+        known = registry.get((asset_type, name, version))
+        usages.append(
+            TraceAssetUsage(
+                trace=trace,
+                stage=stage,
+                asset_type=asset_type,
+                asset_name=name,
+                version=version,
+                version_status=status or (known.status if known else ""),
+                asset_version=known,
+            )
+        )
+    return usages
+
+
+def _registry_versions(tenant_id: str, keys: set[tuple[str, str, int]]) -> dict[tuple[str, str, int], AssetVersion]:
+    """Registry versions for ``(type, name, version)`` keys; the tenant's own asset wins over the default's."""
+    condition = Q()
+    for asset_type, name, version in keys:
+        condition |= Q(asset__asset_type=asset_type, asset__name=name, version=version)
+    found: dict[tuple[str, str, int], AssetVersion] = {}
+    candidates = (
+        AssetVersion.objects.filter(condition, asset__tenant_id__in={tenant_id, "default"})
+        .select_related("asset")
+        .only("id", "version", "status", "asset__asset_type", "asset__name", "asset__tenant_id")
+    )
+    for candidate in candidates:
+        key = (candidate.asset.asset_type, candidate.asset.name, candidate.version)
+        if key not in found or candidate.asset.tenant_id == tenant_id:
+            found[key] = candidate
+    return found

@@ -1,0 +1,163 @@
+"""Trace list filters and paging, detail without payloads, full stage payloads."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inspector.services import trace_ingest
+from tests.factories import trace_body
+
+LIST = "/inspector/traces"
+
+
+def ingest(**kwargs):
+    trace, _ = trace_ingest(payload=trace_body(**kwargs))
+    return trace
+
+
+@pytest.fixture
+def traces(db):
+    ingest(trace_id="a", question="CPU of web-prod-01", tenant_id="acme", started_at="2026-11-01T10:00:00Z")
+    ingest(trace_id="b", question="Events on pg-orders-prod", status="error", started_at="2026-11-02T10:00:00Z")
+    body = trace_body(trace_id="c", question="Hello there", stages=("route_plan", "present"),
+                      started_at="2026-11-03T10:00:00Z", test_mode=True,
+                      applied_assets={"prompt": "route_rules@2"})
+    body["stages"][0]["output"]["result"]["kind"] = "direct"
+    body["stages"][0]["input"]["applied_assets"] = {"prompt": "route_rules@2"}
+    trace_ingest(payload=body)
+    replanned = trace_body(trace_id="d", question="Dependencies of checkout", started_at="2026-11-04T10:00:00Z")
+    retry = {**replanned["stages"][2], "attempt": 2}
+    replanned["stages"].insert(3, retry)
+    trace_ingest(payload=replanned)
+    ingest(trace_id="zz-exact-id", question="Old question", started_at="2026-10-01T10:00:00Z")
+
+
+def ids(response):
+    return [item["trace_id"] for item in response.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["d", "c", "b", "a", "zz-exact-id"]),
+        ("?q=pg-orders", ["b"]),
+        ("?q=CHECKOUT", ["d"]),
+        ("?q=zz-exact-id", ["zz-exact-id"]),
+        ("?tenant=acme", ["a"]),
+        ("?status=error", ["b"]),
+        ("?route=direct", ["c"]),
+        ("?test_mode=true", ["c"]),
+        ("?from=2026-11-02T00:00:00Z&to=2026-11-03T23:00:00Z", ["c", "b"]),
+        ("?asset=route_rules@2", ["c"]),
+        ("?asset=prompt:route_rules@1", ["d", "b", "a", "zz-exact-id"]),
+        ("?asset=policy:route_rules", []),
+        ("?has_replan=true", ["d"]),
+        ("?has_replan=false", ["c", "b", "a", "zz-exact-id"]),
+    ],
+)
+def test_list_filters(viewer_client, traces, query, expected):
+    response = viewer_client.get(LIST + query)
+    assert response.status_code == 200, response.json()
+    assert ids(response) == expected
+
+
+@pytest.mark.parametrize("query", ["?status=fine", "?from=yesterday", "?route=sideways"])
+def test_bad_filter_values_are_400(viewer_client, traces, query):
+    response = viewer_client.get(LIST + query)
+    assert response.status_code == 400
+
+
+def test_cursor_paging_walks_all_traces_once(viewer_client, traces):
+    seen, url = [], LIST + "?limit=3"
+    while url:
+        page = viewer_client.get(url).json()
+        seen += [item["trace_id"] for item in page["results"]]
+        url = page["next"]
+    assert seen == ["d", "c", "b", "a", "zz-exact-id"]
+
+
+def test_list_items_carry_no_payload_or_preview(viewer_client, traces):
+    item = viewer_client.get(LIST).json()["results"][0]
+    assert "stages" not in item and "metadata" not in item
+
+
+def test_detail_has_stage_summaries_previews_and_bill_of_materials(viewer_client, traces):
+    data = viewer_client.get(f"{LIST}/d").json()
+    assert [(s["stage"], s["attempt"]) for s in data["stages"]] == [
+        ("route_plan", 1), ("validate", 1), ("execute", 1), ("execute", 2), ("compose", 1), ("present", 1)
+    ]
+    execute = data["stages"][2]
+    assert execute["references_count"] == 1
+    assert execute["output_preview"].startswith('{"stage":"execute"')
+    assert execute["payload_url"] == "/inspector/traces/d/stages/execute?attempt=1"
+    assert data["applied_assets"]["prompt"]["version"] == 1
+
+
+def test_detail_previews_are_cut_for_large_payloads(viewer_client, db, settings):
+    settings.OPS_PREVIEW_CHARS = 200
+    ingest(trace_id="big", padding=50_000)
+    stage = viewer_client.get(f"{LIST}/big").json()["stages"][0]
+    assert len(stage["output_preview"]) == 201 and stage["output_truncated"] is True
+    assert stage["output_size"] > 50_000
+
+
+def test_detail_never_selects_payload_columns_and_uses_few_queries(viewer_client, traces):
+    with CaptureQueriesContext(connection) as captured:
+        response = viewer_client.get(f"{LIST}/d")
+    assert response.status_code == 200
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert not any("inspector_stagepayload" in statement for statement in sql), sql
+    # auth + session-less permission lookups + trace + stage runs + usages; independent of stage count
+    assert len(sql) <= 6, sql
+
+
+def test_detail_query_count_does_not_grow_with_stages(viewer_client, traces):
+    counts = []
+    viewer_client.get(f"{LIST}/a")  # warm the user's permission cache
+    for trace_id in ("c", "d"):  # 2 stage runs vs 6 stage runs
+        with CaptureQueriesContext(connection) as captured:
+            viewer_client.get(f"{LIST}/{trace_id}")
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_list_never_selects_payload_columns(viewer_client, traces):
+    with CaptureQueriesContext(connection) as captured:
+        viewer_client.get(LIST)
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "inspector_stagepayload" not in sql and "input_preview" not in sql and '"metadata"' not in sql
+
+
+def test_unknown_trace_is_404(viewer_client, db):
+    assert viewer_client.get(f"{LIST}/nope").status_code == 404
+
+
+def test_stage_endpoint_returns_full_payloads_latest_attempt_by_default(viewer_client, traces):
+    data = viewer_client.get(f"{LIST}/d/stages/execute").json()
+    assert data["attempt"] == 2
+    assert data["input"]["params"] == {"limit": 10}
+    assert data["output"]["result"]["tool_results"][0]["rows"][0]["name"] == "checkout-api"
+    first = viewer_client.get(f"{LIST}/d/stages/execute?attempt=1").json()
+    assert first["attempt"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/d/stages/deploy", 404),
+        ("/c/stages/execute", 404),
+        ("/zzz/stages/execute", 404),
+        ("/d/stages/execute?attempt=9", 404),
+        ("/d/stages/execute?attempt=zero", 400),
+    ],
+)
+def test_stage_endpoint_errors(viewer_client, traces, path, status):
+    response = viewer_client.get(LIST + path)
+    assert response.status_code == status
+    assert "detail" in response.json() or "attempt" in response.json()
+
+
+@pytest.mark.parametrize("path", ["", "/d", "/d/stages/execute"])
+def test_reads_need_authentication_and_view_permission(anon_client, plain_client, traces, path):
+    assert anon_client.get(LIST + path).status_code == 401
+    assert plain_client.get(LIST + path).status_code == 403

@@ -1,0 +1,83 @@
+"""Shared fixtures: users with and without permissions, API clients, trace bodies."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def grant(user, *codenames: str):
+    """Give ``user`` permissions by ``app_label.codename``."""
+    for dotted in codenames:
+        app_label, codename = dotted.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    # Drop Django's per-instance permission cache.
+    for cache in ("_perm_cache", "_user_perm_cache"):
+        if hasattr(user, cache):
+            delattr(user, cache)
+    return user
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def plain_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def plain_client(plain_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(plain_user)
+    return client
+
+
+@pytest.fixture
+def viewer(db):
+    return grant(
+        UserFactory(),
+        "inspector.view_trace",
+        "inspector.view_asset",
+        "inspector.view_assetversion",
+    )
+
+
+@pytest.fixture
+def viewer_client(viewer) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(viewer)
+    return client
+
+
+@pytest.fixture
+def editor(db):
+    return grant(
+        UserFactory(),
+        "inspector.view_trace",
+        "inspector.add_trace",
+        "inspector.view_asset",
+        "inspector.add_asset",
+        "inspector.change_asset",
+        "inspector.delete_asset",
+        "inspector.view_assetversion",
+        "inspector.add_assetversion",
+        "inspector.publish_assetversion",
+    )
+
+
+@pytest.fixture
+def editor_client(editor) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client
