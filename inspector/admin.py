@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from inspector.admin_paging import LargeTablePaginator
@@ -160,6 +160,27 @@ class AssetVersionAdmin(admin.ModelAdmin):
     list_select_related = ["asset", "author"]
     readonly_fields = ["asset", "version", "status", "spec", "note", "author", "copied_from", "created_at",
                        "published_at", "archived_at"]
+    actions = ["publish_selected"]
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("inspector.publish_assetversion")
+
+    @admin.action(description="Publish the selected draft version", permissions=["publish"])
+    def publish_selected(self, request, queryset) -> None:
+        from inspector.errors import ServiceError
+        from inspector.services import asset_version_publish
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to publish.", messages.ERROR)
+            return
+        version = queryset.select_related("asset").get()
+        try:
+            asset_version_publish(version=version)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.log_change(request, version, f"Published {version}")
+        self.message_user(request, f"Published {version}; the previous version is archived.", messages.SUCCESS)
 
     def has_add_permission(self, request) -> bool:
         return False

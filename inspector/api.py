@@ -26,6 +26,7 @@ from inspector.serializers import (
     AssetVersionSerializer,
     StagePayloadSerializer,
     TraceDetailSerializer,
+    TraceIngestedSerializer,
     TraceListSerializer,
     VersionCreateSerializer,
     VersionNumberSerializer,
@@ -62,7 +63,7 @@ class TraceListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request=TraceIn,
-        responses={201: TraceDetailSerializer, 200: TraceDetailSerializer},
+        responses={201: TraceIngestedSerializer, 200: TraceIngestedSerializer},
         description="Ingest a whole trace. 201 on create, 200 when an identical body was already stored, "
         "409 when the trace_id exists with a different body, 413 above the size limit.",
     )
@@ -71,8 +72,12 @@ class TraceListCreateView(generics.ListAPIView):
         if not isinstance(request.data, dict):
             raise InvalidInput("the body must be a JSON object")
         trace, created = services.trace_ingest(payload=request.data)
-        body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        body = TraceIngestedSerializer(trace).data
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"Location": body["url"]},
+        )
 
 
 @extend_schema(responses=TraceDetailSerializer)

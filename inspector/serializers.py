@@ -29,6 +29,18 @@ class TraceListSerializer(serializers.ModelSerializer):
         ]
 
 
+class TraceIngestedSerializer(TraceListSerializer):
+    """The ingest answer: the trace summary and where to read it (no re-read of stages)."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta(TraceListSerializer.Meta):
+        fields = TraceListSerializer.Meta.fields + ["url"]
+
+    def get_url(self, trace: Trace) -> str:
+        return f"/inspector/traces/{trace.trace_id}"
+
+
 class StageRunSummarySerializer(serializers.ModelSerializer):
     payload_url = serializers.SerializerMethodField()
     input_truncated = serializers.SerializerMethodField()

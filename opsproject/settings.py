@@ -86,6 +86,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the in-process executor writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding sends parameters apart from the SQL text, so large
+    # JSON payloads are not quoted and escaped in Python on every insert.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,6 +155,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1 because the ingest body schema comes from pydantic (JSON Schema 2020-12).
+    "OAS_VERSION": "3.1.0",
+    "ENUM_NAME_OVERRIDES": {
+        "TraceStatusEnum": "inspector.models.traces.TraceStatus",
+        "StageStatusEnum": "inspector.models.traces.StageStatus",
+        "RouteEnum": "inspector.models.traces.Route",
+        "AssetVersionStatusEnum": "inspector.models.assets.AssetVersion.Status",
+    },
     # The schema describes no data, but the API is private: ask for a login.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }

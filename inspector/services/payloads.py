@@ -1,34 +1,46 @@
-"""Serialising stage payloads once: canonical JSON, byte size and a preview."""
+"""Serialising stage payloads once: canonical JSON bytes, size, preview and hash.
+
+orjson (sorted keys) is used because ingest serialises every payload exactly
+once and reuses the bytes for the content hash, the size, the preview and the
+compressed copy; the standard library's encoder was the largest CPU cost.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 
-def canonical_json(value: Any) -> str:
-    """Stable JSON text (sorted keys, compact) used for hashing and sizes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def canonical_json(value: Any) -> bytes:
+    """Stable JSON bytes (sorted keys, compact) for hashing and storage."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def content_hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+def content_hash(parts: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))  # length prefix: no ambiguity between parts
+        digest.update(part)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class SerializedPayload:
-    value: dict[str, Any]
+    data: bytes
     size: int
     preview: str
 
 
 def serialize_payload(value: dict[str, Any]) -> SerializedPayload:
-    """Measure a payload and cut a text preview of at most ``OPS_PREVIEW_CHARS``."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Serialise a payload once: its JSON bytes, byte size and a preview of at most ``OPS_PREVIEW_CHARS``."""
+    data = canonical_json(value)
     limit = settings.OPS_PREVIEW_CHARS
-    preview = text if len(text) <= limit else text[:limit] + "…"
-    return SerializedPayload(value=value, size=len(text.encode("utf-8")), preview=preview)
+    # A character takes at most 4 UTF-8 bytes: decode only the head we need.
+    head = data[: limit * 4 + 4].decode("utf-8", errors="ignore")
+    preview = head if len(data) <= limit and len(head) <= limit else head[:limit] + "…"
+    return SerializedPayload(data=data, size=len(data), preview=preview)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from inspector.contracts import StageRunIn, TraceIn, parse_asset_ref
 from inspector.errors import Conflict
 from inspector.models import AssetVersion, StagePayload, StageRun, Trace, TraceAssetUsage
-from inspector.services.payloads import content_hash, serialize_payload
+from inspector.services.payloads import SerializedPayload, canonical_json, content_hash, serialize_payload
 
 _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 _TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
@@ -28,22 +28,32 @@ def trace_ingest(*, payload: dict[str, Any] | TraceIn) -> tuple[Trace, bool]:
     malformed trace; nothing is written then.
     """
     trace_in = payload if isinstance(payload, TraceIn) else TraceIn.model_validate(payload)
-    digest = content_hash(trace_in.model_dump(mode="json", exclude={"trace_id"}))
-    if trace_in.trace_id:
-        existing = _existing_trace(trace_in.trace_id, digest)
-        if existing is not None:
-            return existing, False
+    serialized = [
+        (serialize_payload(run.input.model_dump(mode="json")), serialize_payload(run.output.model_dump(mode="json")))
+        for run in trace_in.stages
+    ]
+    digest = _digest(trace_in, serialized)
     trace_id = trace_in.trace_id or str(uuid.uuid4())
+    # Insert first and look only on a clash: re-sends are rare, and the unique
+    # index settles races between concurrent senders of one trace_id.
     try:
         with transaction.atomic():
-            trace = _write_trace(trace_in, trace_id=trace_id, digest=digest)
+            trace = _write_trace(trace_in, serialized, trace_id=trace_id, digest=digest)
     except IntegrityError:
-        # Another request stored the same trace_id between our check and insert.
         existing = _existing_trace(trace_id, digest)
         if existing is None:
             raise
         return existing, False
     return trace, True
+
+
+def _digest(trace_in: TraceIn, serialized: list[tuple[SerializedPayload, SerializedPayload]]) -> str:
+    """Hash of the normalised body without ``trace_id``, reusing the payload bytes."""
+    header = trace_in.model_dump(mode="json", exclude={"trace_id", "stages"})
+    parts = [canonical_json(header)]
+    for run, (input_payload, output_payload) in zip(trace_in.stages, serialized, strict=True):
+        parts += [canonical_json([run.stage, run.attempt, run.started_at]), input_payload.data, output_payload.data]
+    return content_hash(parts)
 
 
 def _existing_trace(trace_id: str, digest: str) -> Trace | None:
@@ -53,7 +63,9 @@ def _existing_trace(trace_id: str, digest: str) -> Trace | None:
     return existing
 
 
-def _write_trace(trace_in: TraceIn, *, trace_id: str, digest: str) -> Trace:
+def _write_trace(
+    trace_in: TraceIn, serialized: list[tuple[SerializedPayload, SerializedPayload]], *, trace_id: str, digest: str
+) -> Trace:
     started_at = _trace_started_at(trace_in)
     trace = Trace.objects.create(
         trace_id=trace_id,
@@ -74,12 +86,16 @@ def _write_trace(trace_in: TraceIn, *, trace_id: str, digest: str) -> Trace:
         metadata=trace_in.metadata,
         content_hash=digest,
     )
-    stage_runs = _build_stage_runs(trace, trace_in.stages, started_at)
+    stage_runs = _build_stage_runs(trace, trace_in.stages, serialized, started_at)
     # PostgreSQL and SQLite both return primary keys from bulk inserts.
     StageRun.objects.bulk_create([run for run, _, _ in stage_runs])
     StagePayload.objects.bulk_create(
-        StagePayload(stage_run=run, input=input_value, output=output_value)
-        for run, input_value, output_value in stage_runs
+        StagePayload(
+            stage_run=run,
+            input_data=StagePayload.encode(input_payload.data),
+            output_data=StagePayload.encode(output_payload.data),
+        )
+        for run, input_payload, output_payload in stage_runs
     )
     TraceAssetUsage.objects.bulk_create(_build_asset_usages(trace, trace_in))
     return trace
@@ -111,15 +127,16 @@ def _status_from_stages(stages: list[StageRunIn]) -> str:
 
 
 def _build_stage_runs(
-    trace: Trace, stages: list[StageRunIn], started_at: datetime
-) -> list[tuple[StageRun, dict[str, Any], dict[str, Any]]]:
+    trace: Trace,
+    stages: list[StageRunIn],
+    serialized: list[tuple[SerializedPayload, SerializedPayload]],
+    started_at: datetime,
+) -> list[tuple[StageRun, SerializedPayload, SerializedPayload]]:
     built = []
     clock = started_at
-    for sequence, run in enumerate(stages):
+    for sequence, (run, (input_payload, output_payload)) in enumerate(zip(stages, serialized, strict=True)):
         run_started = run.started_at or clock
         clock = run_started + timedelta(milliseconds=run.output.duration_ms)
-        input_payload = serialize_payload(run.input.model_dump(mode="json"))
-        output_payload = serialize_payload(run.output.model_dump(mode="json"))
         diagnostics = run.output.diagnostics
         stage_run = StageRun(
             trace=trace,
@@ -140,7 +157,7 @@ def _build_stage_runs(
             input_preview=input_payload.preview,
             output_preview=output_payload.preview,
         )
-        built.append((stage_run, input_payload.value, output_payload.value))
+        built.append((stage_run, input_payload, output_payload))
     return built
 
 

@@ -27,7 +27,8 @@ def test_ingest_creates_trace_with_stage_runs_payloads_and_bill_of_materials(edi
     response = editor_client.post(URL, body, format="json")
 
     assert response.status_code == 201, response.json()
-    data = response.json()
+    assert response.json()["url"] == "/inspector/traces/t-create" == response["Location"]
+    data = editor_client.get("/inspector/traces/t-create").json()
     assert data["trace_id"] == "t-create"
     assert data["route"] == "plan" and data["status"] == "success"
     assert [s["stage"] for s in data["stages"]] == ["route_plan", "validate", "execute", "compose", "present"]
@@ -67,7 +68,20 @@ def test_identical_resend_returns_200_and_writes_nothing_new(editor_client):
     again = editor_client.post(URL, json.loads(json.dumps(body)), format="json")
 
     assert again.status_code == 200
+    assert again.json()["trace_id"] == "t-same"
     assert Trace.objects.count() == 1 and StageRun.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_resend_with_reordered_keys_and_explicit_nulls_is_identical(editor_client):
+    body = trace_body(trace_id="t-order")
+    assert editor_client.post(URL, body, format="json").status_code == 201
+    reordered = dict(reversed(list(json.loads(json.dumps(body)).items())))
+    reordered["stages"][0]["output"]["result"] = dict(reversed(list(reordered["stages"][0]["output"]["result"].items())))
+    reordered["metadata"] = {"client": "tests"}
+    reordered["stages"][1]["input"]["prev_output"] = None  # null means the default {}
+
+    assert editor_client.post(URL, reordered, format="json").status_code == 200
 
 
 @pytest.mark.django_db
@@ -178,7 +192,7 @@ def test_status_and_route_are_derived_from_stages(editor_client):
 
     data = editor_client.post(URL, body, format="json").json()
 
-    assert data["route"] == "direct" and data["status"] == "warning"
+    assert data["route"] == "direct" and data["status"] == "warning" and data["stage_count"] == 2
 
 
 @pytest.mark.django_db
@@ -188,7 +202,8 @@ def test_replanned_attempts_are_stored_as_separate_stage_runs(editor_client):
     retry["attempt"] = 2
     body["stages"].insert(3, retry)
 
-    data = editor_client.post(URL, body, format="json").json()
+    assert editor_client.post(URL, body, format="json").status_code == 201
+    data = editor_client.get(URL + "/t-replan").json()
 
     assert [(s["stage"], s["attempt"]) for s in data["stages"]][2:4] == [("execute", 1), ("execute", 2)]
     assert data["replan_count"] == 1

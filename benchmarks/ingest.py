@@ -1,0 +1,96 @@
+"""Ingest throughput: N five-stage traces with ~10 KB stage payloads through the API test client.
+
+Usage:
+    python benchmarks/ingest.py                 # SQLite (temp file) and PostgreSQL (127.0.0.1, db "test")
+    python benchmarks/ingest.py --only current  # just the DATABASE_URL of the environment
+    python benchmarks/ingest.py --count 200
+Prints traces/s and per-request latency for each database, with one client and
+with ``--workers`` concurrent clients (threads, each with its own connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from _django import benchmark_database, summary
+
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def _ingest_all(bodies: list[dict], user) -> list[float]:
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    latencies = []
+    try:
+        for body in bodies:
+            t0 = time.perf_counter()
+            response = client.post("/inspector/traces", body, format="json")
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 201:
+                raise SystemExit(f"ingest failed: {response.status_code} {response.content[:300]!r}")
+    finally:
+        connection.close()
+    return latencies
+
+
+def run_current(count: int, payload_bytes: int, workers: int) -> None:
+    with benchmark_database() as vendor:
+        from django.contrib.auth import get_user_model
+
+        from inspector.models import StageRun, Trace
+        from tests.factories import trace_body
+
+        user = get_user_model().objects.create_superuser("bench", "bench@example.com", "pw")
+        _ingest_all([trace_body(trace_id="warm-up", padding=payload_bytes)], user)
+        bodies = [trace_body(trace_id=f"bench-{i:06d}", padding=payload_bytes) for i in range(count)]
+        size_kb = len(json.dumps(bodies[0])) / 1024
+        for n_workers in sorted({1, workers}):
+            Trace.objects.exclude(trace_id="warm-up").delete()
+            chunks = [bodies[i::n_workers] for i in range(n_workers)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                latencies = [ms for part in pool.map(lambda chunk: _ingest_all(chunk, user), chunks) for ms in part]
+            elapsed = time.perf_counter() - started
+            assert Trace.objects.count() == count + 1 and StageRun.objects.count() == 5 * (count + 1)
+            print(
+                f"[{vendor:10}] {count} traces (5 stages, ~{size_kb:.0f} KB body each), {n_workers} client(s): "
+                f"{elapsed:.2f} s → {count / elapsed:.0f} traces/s; per request {summary(latencies)}",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--payload-bytes", type=int, default=10_000, help="padding added to each stage's result")
+    parser.add_argument("--only", choices=["current", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=2, help="also measure with this many concurrent clients")
+    args = parser.parse_args()
+    if args.only == "current":
+        run_current(args.count, args.payload_bytes, args.workers)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3", "postgresql": POSTGRES_URL}
+        for name, url in targets.items():
+            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "SECRET_KEY": "b" * 50}
+            # SQLite's test database is in memory and takes one writer at a time.
+            workers = 1 if name == "sqlite" else args.workers
+            subprocess.run(
+                [sys.executable, __file__, "--only", "current", "--count", str(args.count),
+                 "--payload-bytes", str(args.payload_bytes), "--workers", str(workers)],
+                env=env, check=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
