@@ -256,3 +256,36 @@ class TraceIn(Contract):
                 raise ValueError(f"stage {key[0]!r} attempt {key[1]} appears twice")
             seen.add(key)
         return self
+
+
+class AskRequest(Contract):
+    """Body of ``POST /ops/ask``."""
+
+    question: str = Field(min_length=1, max_length=10_000)
+    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    test_mode: bool = False
+    asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
+    baseline_trace_id: str = Field(default="", max_length=128)
+
+    @field_validator("question", mode="after")
+    @classmethod
+    def _question_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be blank")
+        return value
+
+
+class StageTestRequest(Contract):
+    """Body of ``POST /ops/stage-test``: a stage and exactly one of trace_id or question."""
+
+    stage: StageName
+    trace_id: str = Field(default="", max_length=128)
+    question: str = Field(default="", max_length=10_000)
+    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StageTestRequest:
+        if bool(self.trace_id) == bool(self.question.strip()):
+            raise ValueError("give exactly one of trace_id or question")
+        return self

@@ -129,6 +129,33 @@ OPS_PREVIEW_CHARS = envint("OPS_PREVIEW_CHARS", 2000, minimum=100)
 # ingest limit so the view can answer 413 with a readable message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPS_INGEST_MAX_BYTES + 1024 * 1024
 
+# --- Pipeline -----------------------------------------------------------------
+# Each stage's handler, by dotted path (see inspector/pipeline/base.py). Point a
+# stage at "inspector.pipeline.http_handler.http_stage_handler" and give its URL
+# in OPS_STAGE_HTTP_URLS to run it in another service.
+OPS_STAGE_HANDLERS = {
+    stage: envstr(f"OPS_HANDLER_{stage.upper()}", f"inspector.reference.stages.{stage}")
+    for stage in ("route_plan", "validate", "execute", "compose", "present")
+}
+OPS_STAGE_HTTP_URLS = {
+    stage: url
+    for stage in ("route_plan", "validate", "execute", "compose", "present")
+    if (url := envstr(f"OPS_HTTP_URL_{stage.upper()}", ""))
+}
+OPS_STAGE_HTTP_TIMEOUT_S = float(envint("OPS_STAGE_HTTP_TIMEOUT_MS", 10_000, minimum=1)) / 1000
+OPS_STAGE_HTTP_TOKEN = envstr("OPS_STAGE_HTTP_TOKEN", "")
+# The asset each singleton type resolves to when a stage does not name one.
+OPS_DEFAULT_ASSETS = {
+    "prompt": "route_rules",
+    "resolver": "ci_aliases",
+    "policy": "budget",
+    "schema": "inventory_schema",
+    "source": "inventory",
+    "mapping": "answer_blocks",
+    "screen": "answer_card",
+}
+OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.sqlite3")))
+
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: anonymous API calls then get 401 with WWW-Authenticate.

@@ -57,6 +57,10 @@ class Trace(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        permissions = [
+            ("run_pipeline", "Can run the pipeline (/ops/ask)"),
+            ("use_test_mode", "Can run in test mode with asset overrides"),
+        ]
         indexes = [
             models.Index(fields=["-started_at", "-id"], name="trace_started_idx"),
             models.Index(fields=["tenant_id", "-started_at"], name="trace_tenant_started_idx"),

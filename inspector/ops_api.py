@@ -1,0 +1,86 @@
+"""``/ops`` endpoints: run the pipeline, and re-run one stage with overrides."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inspector import selectors
+from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
+from inspector.errors import InvalidInput
+from inspector.pipeline.runner import pipeline_run
+from inspector.pipeline.stage_test import stage_test
+from inspector.serializers import TraceDetailSerializer
+
+RUN = "inspector.run_pipeline"
+TEST_MODE = "inspector.use_test_mode"
+
+
+def _require(request: Request, *perms: str) -> None:
+    if not request.user.has_perms(perms):
+        raise PermissionDenied(f"you need the permission(s): {', '.join(perms)}")
+
+
+def _body(request: Request) -> dict:
+    if not isinstance(request.data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return request.data
+
+
+class AskView(APIView):
+    """Run the pipeline for a question and return the stored trace."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AskRequest, responses={201: TraceDetailSerializer})
+    def post(self, request: Request) -> Response:
+        _require(request, RUN)
+        ask = AskRequest.model_validate(_body(request))
+        if ask.test_mode or ask.asset_overrides or ask.baseline_trace_id:
+            _require(request, RUN, TEST_MODE)
+        context = ExecutionContext(
+            tenant_id=ask.tenant_id,
+            question=ask.question,
+            user_id=str(request.user.pk),
+            test_mode=ask.test_mode,
+            asset_overrides=ask.asset_overrides,
+            baseline_trace_id=ask.baseline_trace_id,
+        )
+        trace = pipeline_run(context=context)
+        body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StageTestView(APIView):
+    """Re-run one stage in test mode and diff it against the baseline stage."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=StageTestRequest, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        _require(request, RUN, TEST_MODE)
+        body = StageTestRequest.model_validate(_body(request))
+        result = stage_test(
+            stage=str(body.stage),
+            trace_id=body.trace_id,
+            question=body.question,
+            tenant_id=body.tenant_id,
+            asset_overrides=body.asset_overrides,
+            user_id=str(request.user.pk),
+        )
+        return Response(
+            {
+                "stage": str(body.stage),
+                "output": result.output.model_dump(mode="json"),
+                "applied_assets": {t: a.ref for t, a in result.execution.applied.items()},
+                "baseline": result.baseline,
+                "baseline_output": result.baseline_output,
+                "diff": result.diff,
+            }
+        )

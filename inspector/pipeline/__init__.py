@@ -1,0 +1,1 @@
+"""Running the staged pipeline: asset resolution, the stage executor, handlers and the runner."""

@@ -1,0 +1,119 @@
+"""Which asset version a run applies: the published one, or a test-mode override.
+
+Overrides are ``{asset_type: "name@version"}``. They are checked up front —
+unknown type, unknown asset, an asset of another type, unknown version, or
+overrides outside test mode are a 400 and nothing runs.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Case, Q, Value, When
+
+from inspector.asset_specs import validate_spec
+from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
+from inspector.errors import InvalidInput, ServiceError
+from inspector.models import Asset, AssetVersion
+from inspector.pipeline.base import ResolvedAsset
+
+
+class PipelineNotConfigured(ServiceError):
+    """A stage needs an asset that has no published version."""
+
+    status_code = 409
+
+
+def default_asset_names() -> dict[str, str]:
+    """The asset each singleton type resolves to when a stage names none."""
+    return dict(settings.OPS_DEFAULT_ASSETS)
+
+
+def _tenant_assets(tenant_id: str) -> Q:
+    return Q(asset__tenant_id__in={tenant_id, "default"})
+
+
+def validate_overrides(context: ExecutionContext) -> dict[str, ResolvedAsset]:
+    """Check every override and return them resolved, keyed by asset type."""
+    overrides = context.asset_overrides
+    if overrides and not context.test_mode:
+        raise InvalidInput("asset_overrides are only allowed in test mode", field="asset_overrides")
+    resolved: dict[str, ResolvedAsset] = {}
+    for asset_type, ref in overrides.items():
+        if asset_type not in ASSET_TYPES:
+            raise InvalidInput(
+                f"unknown asset type {asset_type!r}; expected one of {', '.join(ASSET_TYPES)}",
+                field="asset_overrides",
+            )
+        try:
+            parsed = parse_asset_ref(ref)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="asset_overrides") from exc
+        assets = Asset.objects.filter(name=parsed.name, tenant_id__in={context.tenant_id, "default"})
+        if not assets.filter(asset_type=asset_type).exists():
+            other = assets.values_list("asset_type", flat=True).first()
+            hint = f" (it is a {other} asset)" if other else ""
+            raise InvalidInput(f"no {asset_type} asset named {parsed.name!r}{hint}", field="asset_overrides")
+        version = _version_query(context.tenant_id, asset_type, parsed.name).filter(version=parsed.version).first()
+        if version is None:
+            raise InvalidInput(
+                f"{asset_type} asset {parsed.name!r} has no version {parsed.version}", field="asset_overrides"
+            )
+        resolved[asset_type] = _resolved(version)
+    return resolved
+
+
+def _version_query(tenant_id: str, asset_type: str, name: str):
+    return (
+        AssetVersion.objects.filter(_tenant_assets(tenant_id), asset__asset_type=asset_type, asset__name=name)
+        .select_related("asset")
+        # The tenant's own asset wins over the shared default one.
+        .order_by(Case(When(asset__tenant_id=tenant_id, then=Value(0)), default=Value(1)))
+    )
+
+
+def _resolved(version: AssetVersion) -> ResolvedAsset:
+    return ResolvedAsset(
+        asset_type=version.asset.asset_type,
+        name=version.asset.name,
+        version=version.version,
+        status=version.status,
+        spec=validate_spec(version.asset.asset_type, version.spec),
+        version_id=version.pk,
+    )
+
+
+class AssetResolver:
+    """Resolves assets for one run, caching each answer for the run's duration."""
+
+    def __init__(self, context: ExecutionContext, overrides: dict[str, ResolvedAsset] | None = None) -> None:
+        self.context = context
+        self.overrides = overrides if overrides is not None else validate_overrides(context)
+        self._cache: dict[tuple[str, str], ResolvedAsset] = {}
+
+    def get(self, asset_type: str, name: str | None = None) -> ResolvedAsset:
+        override = self.overrides.get(asset_type)
+        if name is None:
+            # Singleton types: an override replaces the default asset outright.
+            if override is not None:
+                return override
+            name = default_asset_names().get(asset_type)
+            if not name:
+                raise PipelineNotConfigured(f"no default {asset_type} asset configured (OPS_DEFAULT_ASSETS)")
+        elif override is not None and override.name == name:
+            return override
+        key = (asset_type, name)
+        if key not in self._cache:
+            self._cache[key] = self._published(asset_type, name)
+        return self._cache[key]
+
+    def _published(self, asset_type: str, name: str) -> ResolvedAsset:
+        version = (
+            _version_query(self.context.tenant_id, asset_type, name)
+            .filter(status=AssetVersion.Status.PUBLISHED)
+            .first()
+        )
+        if version is None:
+            raise PipelineNotConfigured(
+                f"{asset_type} asset {name!r} has no published version (run `manage.py seed_assets`)"
+            )
+        return _resolved(version)

@@ -1,0 +1,97 @@
+"""Demo data made by really running the reference pipeline.
+
+About 200 traces over the last week from varied questions: lookups, lists,
+counts, dependencies, metrics and events; direct and rejected questions;
+unknown systems (empty results, warnings) and policy violations (errors).
+Half-way, version 2 of three assets is published, so traces before and after
+differ in behaviour; a few test-mode re-runs override back to version 1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from inspector.contracts import ExecutionContext
+from inspector.models import Trace
+from inspector.pipeline.runner import pipeline_run
+from inspector.reference.assets import reference_assets_install, reference_v2_install
+
+QUESTIONS = [
+    "What is checkout-api?",
+    "Who owns pg-orders-prod?",
+    "Describe billing-service",
+    "Where is web-prod-01?",
+    "Show the edge lb",
+    "List all servers in prod",
+    "Which databases are in staging?",
+    "List all queues",
+    "Which applications run in dev?",
+    "How many databases in prod?",
+    "Count of CIs by type",
+    "What does checkout depend on?",
+    "Dependencies of billing-service",
+    "What is upstream of lb-edge-01?",
+    "CPU of checkout-api last 24h",
+    "Latency of checkout-api this week",
+    "Memory of pg-orders-prod last 3 days",
+    "Error rate of checkout last 2 days",
+    "Is checkout-api slow?",
+    "Performance of billing-service",
+    "Incidents on pg-orders-prod this week",
+    "Events on checkout-api last 7 days",
+    "Alerts for mq-events-prod last 14 days",
+    "Deploys history of billing",
+    "What is zz-unknown-host?",
+    "CPU of ghost-server-99 last 24h",
+    "Events on nothing-here-01 this week",
+    "List all servers last 400 days",
+    "Top 500 applications",
+    "hello",
+    "thanks!",
+    "Delete all servers in staging",
+    "What is the admin password for pg-orders-prod?",
+    "banana bread recipe",
+]
+TOTAL = 200
+SWITCH_AT = 110  # traces before this index run on version 1 of every asset
+
+
+def seed_demo_traces(*, now: datetime | None = None, total: int = TOTAL) -> int:
+    """Run the demo questions through the pipeline; returns how many traces were created."""
+    now = now or timezone.now()
+    reference_assets_install()
+    created = 0
+    for index in range(total):
+        if index == SWITCH_AT:
+            reference_v2_install(publish=True)
+        trace_id = f"demo-{index:04d}"
+        if Trace.objects.filter(trace_id=trace_id).exists():
+            continue
+        started_at = now - timedelta(days=7) + timedelta(days=7) * index / total
+        question = QUESTIONS[(index * 7) % len(QUESTIONS)]
+        pipeline_run(context=ExecutionContext(question=question, trace_id=trace_id, user_id="demo"),
+                     started_at=started_at, metadata={"seeded": True})
+        created += 1
+    if total >= SWITCH_AT:
+        reference_v2_install(publish=True)
+        created += _test_mode_reruns(now)
+    return created
+
+
+def _test_mode_reruns(now: datetime) -> int:
+    """A few test-mode re-runs of late traces with version 1 overrides (parent = the baseline)."""
+    created = 0
+    reruns = [("demo-0190", {"query": "event_history@1"}), ("demo-0195", {"prompt": "route_rules@1"}),
+              ("demo-0199", {"screen": "answer_card@1"})]
+    for baseline_id, overrides in reruns:
+        baseline = Trace.objects.filter(trace_id=baseline_id).first()
+        trace_id = f"{baseline_id}-rerun"
+        if baseline is None or Trace.objects.filter(trace_id=trace_id).exists():
+            continue
+        context = ExecutionContext(question=baseline.question, trace_id=trace_id, test_mode=True, user_id="demo",
+                                   asset_overrides=overrides, baseline_trace_id=baseline_id)
+        pipeline_run(context=context, started_at=now - timedelta(minutes=5), metadata={"seeded": True})
+        created += 1
+    return created
