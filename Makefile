@@ -28,6 +28,7 @@ schema: install
 
 benchmarks: install
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -43,3 +43,19 @@ def percentile(values: list[float], pct: float) -> float:
 
 def summary(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f} ms, p95 {percentile(values, 95):.2f} ms"
+
+
+def run_on_sqlite_and_postgresql(script: str, extra_args: list[str], sqlite_args: list[str] | None = None) -> None:
+    """Re-run ``script --only current`` once per database, in fresh processes.
+
+    ``sqlite_args`` replace ``extra_args`` for SQLite (e.g. one writer only).
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3", "postgresql": "postgres://postgres@127.0.0.1:5432/test"}
+        for name, url in targets.items():
+            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "SECRET_KEY": "b" * 50, "BENCH_DB": name}
+            args = sqlite_args if name == "sqlite" and sqlite_args is not None else extra_args
+            subprocess.run([sys.executable, script, "--only", "current", *args], env=env, check=True)

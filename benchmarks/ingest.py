@@ -12,16 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from _django import benchmark_database, summary
-
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+from _django import benchmark_database, run_on_sqlite_and_postgresql, summary
 
 
 def _ingest_all(bodies: list[dict], user) -> list[float]:
@@ -79,18 +73,9 @@ def main() -> None:
     if args.only == "current":
         run_current(args.count, args.payload_bytes, args.workers)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3", "postgresql": POSTGRES_URL}
-        for name, url in targets.items():
-            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "SECRET_KEY": "b" * 50}
-            # SQLite's test database is in memory and takes one writer at a time.
-            workers = 1 if name == "sqlite" else args.workers
-            subprocess.run(
-                [sys.executable, __file__, "--only", "current", "--count", str(args.count),
-                 "--payload-bytes", str(args.payload_bytes), "--workers", str(workers)],
-                env=env, check=True,
-            )
-
+    common = ["--count", str(args.count), "--payload-bytes", str(args.payload_bytes)]
+    # SQLite's test database is in memory and takes one writer at a time.
+    run_on_sqlite_and_postgresql(__file__, [*common, "--workers", str(args.workers)], [*common, "--workers", "1"])
 
 if __name__ == "__main__":
     main()

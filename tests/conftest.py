@@ -26,6 +26,12 @@ def grant(user, *codenames: str):
     return user
 
 
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
 @pytest.fixture
 def anon_client() -> APIClient:
     return APIClient()
@@ -38,9 +44,7 @@ def plain_user(db):
 
 @pytest.fixture
 def plain_client(plain_user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(plain_user)
-    return client
+    return client_for(plain_user)
 
 
 @pytest.fixture
@@ -55,9 +59,7 @@ def viewer(db):
 
 @pytest.fixture
 def viewer_client(viewer) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(viewer)
-    return client
+    return client_for(viewer)
 
 
 @pytest.fixture
@@ -78,6 +80,33 @@ def editor(db):
 
 @pytest.fixture
 def editor_client(editor) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(editor)
-    return client
+    return client_for(editor)
+
+
+@pytest.fixture
+def reference_assets(db):
+    """Version 1 of every reference pipeline asset, published."""
+    from inspector.reference.assets import reference_assets_install
+
+    reference_assets_install()
+
+
+@pytest.fixture
+def operator(db):
+    return grant(
+        UserFactory(),
+        "inspector.view_trace",
+        "inspector.run_pipeline",
+        "inspector.use_test_mode",
+    )
+
+
+@pytest.fixture
+def operator_client(operator) -> APIClient:
+    return client_for(operator)
+
+
+@pytest.fixture
+def runner_only_client(db) -> APIClient:
+    """May run the pipeline, but not in test mode."""
+    return client_for(grant(UserFactory(), "inspector.view_trace", "inspector.run_pipeline"))

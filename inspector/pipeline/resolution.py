@@ -14,7 +14,10 @@ from inspector.asset_specs import validate_spec
 from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
 from inspector.errors import InvalidInput, ServiceError
 from inspector.models import Asset, AssetVersion
-from inspector.pipeline.base import ResolvedAsset
+from inspector.pipeline.base import HandlerError, ResolvedAsset
+
+
+MULTI_NAMED_TYPES = frozenset({"query"})
 
 
 class PipelineNotConfigured(ServiceError):
@@ -99,21 +102,24 @@ class AssetResolver:
             name = default_asset_names().get(asset_type)
             if not name:
                 raise PipelineNotConfigured(f"no default {asset_type} asset configured (OPS_DEFAULT_ASSETS)")
-        elif override is not None and override.name == name:
+            return self._cached(asset_type, name, PipelineNotConfigured)
+        elif override is not None and (asset_type not in MULTI_NAMED_TYPES or override.name == name):
+            # Queries are many per run, so their override applies by name; any
+            # other type has one asset per run and is replaced by type.
             return override
+        # A name that comes from run data (e.g. the plan's query) failing to
+        # resolve is a fault of that run's assets: a stage error, not a 4xx.
+        return self._cached(asset_type, name, HandlerError)
+
+    def _cached(self, asset_type: str, name: str, error: type[Exception]) -> ResolvedAsset:
         key = (asset_type, name)
         if key not in self._cache:
-            self._cache[key] = self._published(asset_type, name)
-        return self._cache[key]
-
-    def _published(self, asset_type: str, name: str) -> ResolvedAsset:
-        version = (
-            _version_query(self.context.tenant_id, asset_type, name)
-            .filter(status=AssetVersion.Status.PUBLISHED)
-            .first()
-        )
-        if version is None:
-            raise PipelineNotConfigured(
-                f"{asset_type} asset {name!r} has no published version (run `manage.py seed_assets`)"
+            version = (
+                _version_query(self.context.tenant_id, asset_type, name)
+                .filter(status=AssetVersion.Status.PUBLISHED)
+                .first()
             )
-        return _resolved(version)
+            if version is None:
+                raise error(f"{asset_type} asset {name!r} has no published version (run `manage.py seed_assets`)")
+            self._cache[key] = _resolved(version)
+        return self._cache[key]
