@@ -81,17 +81,18 @@ def seed_demo_traces(*, now: datetime | None = None, total: int = TOTAL) -> int:
 
 
 def _test_mode_reruns(now: datetime) -> int:
-    """A few test-mode re-runs of late traces with version 1 overrides (parent = the baseline)."""
+    """Test-mode re-runs of late traces back on version 1 (parent = the baseline trace)."""
     created = 0
-    reruns = [("demo-0190", {"query": "event_history@1"}), ("demo-0195", {"prompt": "route_rules@1"}),
-              ("demo-0199", {"screen": "answer_card@1"})]
-    for baseline_id, overrides in reruns:
-        baseline = Trace.objects.filter(trace_id=baseline_id).first()
-        trace_id = f"{baseline_id}-rerun"
+    reruns = [("Events on checkout-api last 7 days", {"query": "event_history@1"}),
+              ("Is checkout-api slow?", {"prompt": "route_rules@1"}),
+              ("List all servers in prod", {"screen": "answer_card@1"})]
+    for number, (question, overrides) in enumerate(reruns):
+        trace_id = f"demo-rerun-{number}"
+        baseline = Trace.objects.filter(question=question, test_mode=False).order_by("-started_at").first()
         if baseline is None or Trace.objects.filter(trace_id=trace_id).exists():
             continue
-        context = ExecutionContext(question=baseline.question, trace_id=trace_id, test_mode=True, user_id="demo",
-                                   asset_overrides=overrides, baseline_trace_id=baseline_id)
-        pipeline_run(context=context, started_at=now - timedelta(minutes=5), metadata={"seeded": True})
+        context = ExecutionContext(question=question, trace_id=trace_id, test_mode=True, user_id="demo",
+                                   asset_overrides=overrides, baseline_trace_id=baseline.trace_id)
+        pipeline_run(context=context, started_at=now - timedelta(minutes=5 - number), metadata={"seeded": True})
         created += 1
     return created
