@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast benchmarks schema clean
+.PHONY: install demo test test-fast browser screenshots benchmarks schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,8 +20,19 @@ demo: install
 	$(BIN)/python manage.py create_demo_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The whole suite, browser tests included (they skip locally without /usr/bin/chromium).
 test: install
 	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not browser"
+
+browser: install
+	$(BIN)/python -m pytest -q -m browser
+
+# Regenerates docs/screenshots/*.png from the browser tests.
+screenshots: install
+	OPS_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q -m browser -k screenshots
 
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
@@ -29,6 +40,7 @@ schema: install
 benchmarks: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/trace_page.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

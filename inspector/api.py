@@ -115,6 +115,27 @@ class TraceStageView(generics.GenericAPIView):
         return Response(self.get_serializer(run).data)
 
 
+class TraceDiffView(generics.GenericAPIView):
+    """Stage-by-stage comparison of a trace with a baseline trace."""
+
+    queryset = Trace.objects.none()
+    serializer_class = TraceListSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("baseline", OpenApiTypes.STR, required=True, description="Baseline trace id.")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, trace_id: str) -> Response:
+        comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""))
+        return Response(
+            {
+                "baseline": TraceListSerializer(comparison["baseline"]).data,
+                "candidate": TraceListSerializer(comparison["candidate"]).data,
+                "stages": comparison["stages"],
+            }
+        )
+
+
 class AssetViewSet(viewsets.ModelViewSet):
     """Assets by type and name, their versions, publish and rollback."""
 

@@ -91,3 +91,42 @@ def asset_version_get(*, asset: Asset, version: int) -> AssetVersion:
     if found is None:
         raise NotFound(f"asset {asset.name!r} has no version {version}")
     return found
+
+
+def trace_stage_sides(*, trace: Trace):
+    """Final attempt of each stage with its output payload, for comparisons."""
+    from inspector.trace_diff import StageSide
+
+    runs = StageRun.objects.filter(trace=trace).select_related("payload").order_by("stage", "-attempt")
+    sides = {}
+    for run in runs:
+        if run.stage in sides:
+            continue
+        diagnostics = run.diagnostics or {}
+        sides[run.stage] = StageSide(
+            stage=run.stage, attempt=run.attempt, status=run.status, duration_ms=run.duration_ms,
+            counts=diagnostics.get("counts", {}), warnings=diagnostics.get("warnings", []),
+            errors=diagnostics.get("errors", []), output=run.payload.output,
+        )
+    return sides
+
+
+def trace_compare(*, trace_id: str, baseline_id: str) -> dict[str, Any]:
+    """Stage-by-stage comparison of a trace with a baseline trace."""
+    from inspector.trace_diff import compare_traces
+
+    if not baseline_id:
+        raise InvalidInput("baseline is required", field="baseline")
+    if baseline_id == trace_id:
+        raise InvalidInput("a trace cannot be compared with itself", field="baseline")
+    candidate = Trace.objects.filter(trace_id=trace_id).first()
+    baseline = Trace.objects.filter(trace_id=baseline_id).first()
+    if candidate is None:
+        raise NotFound(f"trace {trace_id!r} not found")
+    if baseline is None:
+        raise NotFound(f"baseline trace {baseline_id!r} not found")
+    return {
+        "baseline": baseline,
+        "candidate": candidate,
+        "stages": compare_traces(trace_stage_sides(trace=baseline), trace_stage_sides(trace=candidate)),
+    }

@@ -9,6 +9,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+admin.site.site_header = "OPS Inspector"
+admin.site.site_title = "OPS Inspector"
+admin.site.index_title = "Traces, assets and analyses"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

@@ -66,3 +66,51 @@ def test_publish_action_publishes_one_version(admin_client_logged, stored):
     )
     assert response.status_code == 200
     assert AssetVersion.objects.get(pk=version.pk).status == "published"
+
+
+def test_trace_page_renders_previews_escaped_and_no_full_payload(admin_client_logged, db):
+    body = trace_body(trace_id="t-page", question="<b>bold?</b>", padding=30_000)
+    trace, _ = trace_ingest(payload=body)
+    response = admin_client_logged.get(f"/admin/inspector/trace/{trace.pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in html and "<b>bold?</b>" not in html
+    assert html.count('class="ops-stage"') == 5 and "ROUTE_PLAN" in html
+    assert "x" * 3000 not in html  # previews are cut at OPS_PREVIEW_CHARS
+    assert 'id="trace-page-data"' in html
+
+
+def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logged, db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small, _ = trace_ingest(payload=trace_body(trace_id="t-2", stages=("route_plan", "present")))
+    big, _ = trace_ingest(payload=trace_body(trace_id="t-5"))
+    admin_client_logged.get(f"/admin/inspector/trace/{small.pk}/change/")
+    counts = []
+    for trace in (small, big):
+        with CaptureQueriesContext(connection) as captured:
+            admin_client_logged.get(f"/admin/inspector/trace/{trace.pk}/change/")
+        counts.append(len(captured.captured_queries))
+        assert not any("inspector_stagepayload" in q["sql"] for q in captured.captured_queries)
+    assert counts[0] == counts[1]
+
+
+def test_trace_page_permissions(client, db):
+    from tests.conftest import grant
+    from tests.factories import UserFactory
+
+    trace, _ = trace_ingest(payload=trace_body(trace_id="t-perm"))
+    staff = UserFactory(username="nostaff-perm", password="pw", is_staff=True)
+    client.login(username="nostaff-perm", password="pw")
+    assert client.get(f"/admin/inspector/trace/{trace.pk}/change/").status_code == 403
+    grant(staff, "inspector.view_trace")
+    assert client.get(f"/admin/inspector/trace/{trace.pk}/change/").status_code == 200
+    assert client.get(f"/admin/inspector/trace/{trace.pk}/compare/?baseline=t-perm").status_code == 200
+    assert client.get("/admin/inspector/trace/999999/change/").status_code == 404
+
+
+def test_by_trace_id_redirects_to_the_trace_page(admin_client_logged, db):
+    trace, _ = trace_ingest(payload=trace_body(trace_id="t-redirect"))
+    response = admin_client_logged.get("/admin/inspector/trace/by-id/t-redirect/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/trace/{trace.pk}/change/")

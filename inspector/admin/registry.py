@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+
+from inspector import selectors, trace_page
+from inspector.errors import ServiceError
 
 from inspector.admin_paging import LargeTablePaginator
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
@@ -19,43 +26,105 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class StageRunInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = StageRun
-    extra = 0
-    can_delete = False
-    fields = ["sequence", "stage", "attempt", "status", "duration_ms", "warnings_count", "errors_count",
-              "references_count", "input_size", "output_size"]
-    readonly_fields = fields
-    ordering = ["sequence"]
+class AssetVersionUsedFilter(admin.SimpleListFilter):
+    """Traces that applied a given asset version (at trace or stage level)."""
 
+    title = "asset version"
+    parameter_name = "asset_version"
 
-class AssetUsageInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = TraceAssetUsage
-    extra = 0
-    can_delete = False
-    fields = ["stage", "asset_type", "asset_name", "version", "version_status", "asset_version"]
-    readonly_fields = fields
+    def lookups(self, request, model_admin):
+        versions = AssetVersion.objects.select_related("asset").order_by("asset__asset_type", "asset__name", "-version")
+        return [(str(v.pk), f"{v.asset.asset_type}:{v.asset.name}@{v.version}") for v in versions[:200]]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Exists, OuterRef
+
+        if not self.value() or not self.value().isdigit():
+            return queryset
+        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version_id=int(self.value()))
+        return queryset.filter(Exists(usage))
 
 
 @admin.register(Trace)
 class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["trace_id", "short_question", "tenant_id", "route", "status_badge", "started_at",
                     "duration_ms", "test_mode", "stage_count", "replan_count"]
-    list_filter = ["status", "route", "test_mode", "tenant_id", ("started_at", admin.DateFieldListFilter)]
+    list_filter = ["status", "route", "test_mode", "tenant_id", ("started_at", admin.DateFieldListFilter),
+                   AssetVersionUsedFilter]
     search_fields = ["=trace_id", "question"]
-    date_hierarchy = None
     show_full_result_count = False
     paginator = LargeTablePaginator
     list_per_page = 50
     ordering = ["-started_at", "-id"]
-    readonly_fields = ["trace_id", "parent_trace_id", "tenant_id", "question", "route", "status", "started_at",
-                       "duration_ms", "test_mode", "stage_count", "replan_count", "metadata", "created_at"]
-    exclude = ["content_hash"]
-    inlines = [StageRunInline, AssetUsageInline]
 
     def get_queryset(self, request):
         # Summary columns only: metadata and hashes stay out of the list query.
         return super().get_queryset(request).defer("metadata", "content_hash")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/compare/", view(self.compare_view), name="inspector_trace_compare"),
+            path("by-id/<str:trace_id>/", view(self.by_trace_id_view), name="inspector_trace_by_id"),
+            *super().get_urls(),
+        ]
+
+    def _trace_or_404(self, request: HttpRequest, object_id: str) -> Trace:
+        trace = self.get_object(request, object_id)
+        if trace is None:
+            raise Http404("No such trace.")
+        if not self.has_view_permission(request, trace):
+            raise PermissionDenied
+        return trace
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The trace page: header, Stage In/Out panel and replans (read-only)."""
+        trace = self._trace_or_404(request, object_id)
+        trace = selectors.trace_get(trace_id=trace.trace_id)
+        groups = trace_page.stage_groups(trace)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Trace {trace.trace_id}",
+            "subtitle": trace.question,
+            "trace": trace,
+            "groups": groups,
+            "page_data": trace_page.page_data(trace, groups),
+            "applied_versions": trace_page.applied_versions(trace),
+            "parent": Trace.objects.filter(trace_id=trace.parent_trace_id).only("id", "trace_id").first()
+            if trace.parent_trace_id else None,
+            "replanned": [g for g in groups if len(g.attempts) > 1],
+            "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/inspector/trace/trace_page.html", context)
+
+    def compare_view(self, request: HttpRequest, object_id: str):
+        """The stage-by-stage diff of this trace against a baseline trace id."""
+        trace = self._trace_or_404(request, object_id)
+        baseline_id = request.GET.get("baseline", "").strip() or trace.parent_trace_id
+        comparison, error = None, ""
+        if baseline_id:
+            try:
+                comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id)
+            except ServiceError as exc:
+                error = exc.message
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Compare {trace.trace_id}",
+            "trace": trace,
+            "baseline_id": baseline_id,
+            "comparison": comparison,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/inspector/trace/compare.html", context)
+
+    def by_trace_id_view(self, request: HttpRequest, trace_id: str):
+        trace = Trace.objects.filter(trace_id=trace_id).only("id").first()
+        if trace is None:
+            raise Http404("No such trace.")
+        return HttpResponseRedirect(reverse("admin:inspector_trace_change", args=[trace.pk]))
 
     @admin.display(description="question")
     def short_question(self, trace: Trace) -> str:
@@ -63,12 +132,7 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, trace: Trace) -> str:
-        colours = {"success": "var(--message-success-bg)", "warning": "var(--message-warning-bg)",
-                   "error": "var(--message-error-bg)"}
-        return format_html(
-            '<span style="background:{};padding:1px 6px;border-radius:3px">{}</span>',
-            colours.get(trace.status, "transparent"), trace.status,
-        )
+        return format_html('<span class="ops-status ops-status-{}">{}</span>', trace.status, trace.status)
 
 
 @admin.register(StageRun)

@@ -1,0 +1,80 @@
+"""What the trace page shows, assembled from summary rows only (no payloads).
+
+Payloads are fetched by the browser from the stage endpoint when a section is
+opened; here we only prepare previews (highlighted with Pygments) and the
+grouping of attempts under their stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import JsonLexer
+
+from inspector.contracts import STAGE_ORDER
+from inspector.models import StageRun, Trace
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+_LEXER = JsonLexer()
+REFERENCE_PREVIEW = 5
+
+
+def highlighted(text: str) -> SafeString:
+    """Pygments escapes the text itself; the result is safe HTML."""
+    return mark_safe(highlight(text, _LEXER, _FORMATTER))  # noqa: S308 — Pygments output is escaped
+
+
+@dataclass
+class StageGroup:
+    stage: str
+    attempts: list[StageRun] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.stage.upper()
+
+    @property
+    def final(self) -> StageRun:
+        return self.attempts[-1]
+
+
+def stage_groups(trace: Trace) -> list[StageGroup]:
+    """Stage runs grouped by stage in pipeline order, attempts in execution order."""
+    groups: dict[str, StageGroup] = {}
+    for run in sorted(trace.stage_runs.all(), key=lambda r: (STAGE_ORDER.index(r.stage), r.attempt)):
+        run.input_highlighted = highlighted(run.input_preview)
+        run.output_highlighted = highlighted(run.output_preview)
+        run.payload_url = reverse("trace-stage", args=[trace.trace_id, run.stage]) + f"?attempt={run.attempt}"
+        groups.setdefault(run.stage, StageGroup(run.stage)).attempts.append(run)
+    return list(groups.values())
+
+
+def page_data(trace: Trace, groups: list[StageGroup]) -> dict[str, Any]:
+    """The data the page's script needs (passed with ``json_script``)."""
+    return {
+        "traceId": trace.trace_id,
+        "referencePreview": REFERENCE_PREVIEW,
+        "runs": {
+            str(run.pk): {"stage": run.stage, "attempt": run.attempt, "payloadUrl": run.payload_url,
+                          "inputSize": run.input_size, "outputSize": run.output_size}
+            for group in groups for run in group.attempts
+        },
+    }
+
+
+def applied_versions(trace: Trace) -> list[dict[str, Any]]:
+    """The trace-level bill of materials with admin links to the versions."""
+    rows = []
+    for usage in trace.asset_usages.all():
+        if usage.stage:
+            continue
+        url = (reverse("admin:inspector_assetversion_change", args=[usage.asset_version_id])
+               if usage.asset_version_id else "")
+        rows.append({"type": usage.asset_type, "ref": f"{usage.asset_name}@{usage.version}",
+                     "status": usage.version_status, "url": url})
+    return rows

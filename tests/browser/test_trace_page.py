@@ -1,0 +1,179 @@
+"""The trace page in a real browser: stage panel, payloads on demand, copy, expand all, escaping."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from inspector.contracts import ExecutionContext
+from inspector.models import Trace
+from inspector.pipeline.runner import pipeline_run
+from inspector.reference.assets import reference_assets_install
+from inspector.services import trace_ingest
+from tests.browser.conftest import save_screenshot
+from tests.factories import trace_body
+
+pytestmark = pytest.mark.browser
+
+XSS = '<script>window.__xss = 1; alert(1)</script>"><img src=x onerror="window.__xss = 2">'
+
+
+def open_stage(page, selector: str):
+    """Open a stage section and wait until its full payloads replaced the previews."""
+    section = page.locator(selector)
+    section.locator("summary").click()
+    expect(section).to_have_attribute("data-loaded", "true", timeout=20_000)
+    return section
+
+
+def trace_url(live_server, trace: Trace) -> str:
+    return live_server.url + reverse("admin:inspector_trace_change", args=[trace.pk])
+
+
+@pytest.fixture
+def pipeline_trace(transactional_db):
+    reference_assets_install()
+    return pipeline_run(context=ExecutionContext(question="What does checkout depend on?"))
+
+
+def test_stage_panel_shows_recorded_input_and_output(staff_page, live_server, pipeline_trace):
+    page = staff_page
+    page.goto(trace_url(live_server, pipeline_trace))
+
+    labels = page.locator(".ops-stage-label").all_inner_texts()
+    assert labels == ["ROUTE_PLAN", "VALIDATE", "EXECUTE", "COMPOSE", "PRESENT"]
+    assert page.get_by_test_id("question").inner_text() == "What does checkout depend on?"
+    assert "query:dependency_path@1" in page.get_by_test_id("applied-assets").inner_text()
+
+    execute = open_stage(page, "#stage-execute-1")
+    output = execute.get_by_test_id("output-pane")
+    assert execute.locator('.ops-pane-body[data-full="true"]').count() == 2
+    # open result → tool_results → [0] → rows and find a recorded value
+    output.get_by_text('"result"').click()
+    output.get_by_text('"tool_results"').click()
+    output.locator("details.json-node summary", has_text="0:").first.click()
+    expect(output.get_by_text('"dependency_path@1"')).to_have_count(1)
+    expect(output.locator("summary", has_text='"rows"')).to_contain_text("11 items")
+    output.get_by_text('"rows"').click()
+    output.locator("details.json-node summary", has_text="0:").nth(1).click()
+    expect(output.get_by_text('"checkout-api"').first).to_be_visible()
+    input_pane = execute.get_by_test_id("input-pane")
+    input_pane.get_by_text('"applied_assets"').click()
+    expect(input_pane.get_by_text('"dependency_path@1"')).to_have_count(1)
+    assert "11 warning" not in execute.get_by_test_id("stage-summary").inner_text()
+    refs = execute.get_by_test_id("references")
+    refs.locator("ol li").first.wait_for()
+    expect(refs.locator("ol li:visible")).to_have_count(5)
+    refs.get_by_role("button", name="+6 more").click()
+    expect(refs.locator("ol li:visible")).to_have_count(11)
+
+
+def test_copy_button_puts_the_payload_on_the_clipboard(page, live_server, staff_user, pipeline_trace, context):
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    from tests.browser.conftest import login
+
+    login(page, live_server)
+    page.goto(trace_url(live_server, pipeline_trace))
+    section = open_stage(page, "#stage-validate-1")
+    section.locator('.ops-copy[data-side="output"]').click()
+    page.wait_for_function("document.querySelector('#stage-validate-1 .ops-copy[data-side=output]').textContent === 'Copied'")
+    copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    assert copied["stage"] == "validate" and copied["result"]["validation_passed"] is True
+
+
+def test_expand_all_and_collapse_all(staff_page, live_server, pipeline_trace):
+    page = staff_page
+    page.goto(trace_url(live_server, pipeline_trace))
+    page.get_by_role("button", name="Expand all").click()
+    page.wait_for_function("document.querySelectorAll('details.ops-stage[data-loaded=\"true\"]').length === 5")
+    assert page.locator("details.ops-stage[open]").count() == 5
+    page.get_by_role("button", name="Collapse all").click()
+    assert page.locator("details.ops-stage[open]").count() == 0
+
+
+def test_large_payload_loads_only_on_demand(staff_page, live_server, transactional_db):
+    body = trace_body(trace_id="t-large", padding=5 * 1024 * 1024)
+    body["stages"][2]["output"]["result"]["needle"] = "found-me-at-the-end"
+    trace, _ = trace_ingest(payload=body)
+    page = staff_page
+    payload_requests = []
+    page.on("request", lambda request: payload_requests.append(request.url) if "/stages/" in request.url else None)
+
+    response = page.goto(trace_url(live_server, trace))
+    assert len(response.body()) < 300_000  # previews only, not 25 MB of payloads
+    assert payload_requests == []
+
+    section = open_stage(page, "#stage-execute-1")
+    output = section.get_by_test_id("output-pane")
+    output.get_by_text('"result"').click()
+    expect(output.get_by_text('"found-me-at-the-end"')).to_have_count(1)
+    expect(output.get_by_role("button", name="show all 5242880 characters")).to_have_count(1)
+    assert len(payload_requests) == 1 and "/stages/execute" in payload_requests[0]
+
+
+def test_payload_text_is_escaped(staff_page, live_server, transactional_db):
+    body = trace_body(trace_id="t-xss", question=XSS)
+    body["stages"][2]["output"]["result"]["note"] = XSS
+    body["stages"][2]["output"]["diagnostics"]["warnings"] = [XSS]
+    body["stages"][2]["output"]["references"][0]["entity_name"] = XSS
+    trace, _ = trace_ingest(payload=body)
+    page = staff_page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(trace_url(live_server, trace))
+    section = open_stage(page, "#stage-execute-1")
+    section.get_by_test_id("output-pane").get_by_text('"result"').click()
+    section.get_by_test_id("references").locator("ol li").first.wait_for()
+
+    assert XSS in page.get_by_test_id("question").inner_text()
+    assert section.locator(".ops-warnings li").inner_text() == XSS
+    expect(section.get_by_text(json.dumps(XSS)).first).to_be_visible()
+    assert XSS in section.get_by_test_id("references").inner_text()
+    assert dialogs == [] and page.evaluate("window.__xss") is None
+    assert page.locator("img[src=x]").count() == 0
+
+
+def test_compare_page_shows_stage_by_stage_diff(staff_page, live_server, pipeline_trace):
+    other = pipeline_run(context=ExecutionContext(question="What does checkout depend on? last 2 days"))
+    page = staff_page
+    page.goto(trace_url(live_server, other))
+    page.get_by_role("link", name="Compare with…").click()
+    page.fill("#baseline", pipeline_trace.trace_id)
+    page.get_by_role("button", name="Compare").click()
+    table = page.get_by_test_id("diff-table")
+    expect(table.locator("tbody tr")).to_have_count(5)
+    expect(table).to_contain_text("ROUTE_PLAN")
+    expect(table.locator('tr[data-stage="route_plan"]')).to_contain_text("change")  # params.days differs
+    page.fill("#baseline", other.trace_id)
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_test_id("compare-error")).to_contain_text("cannot be compared with itself")
+
+
+def test_trace_list_filters_and_search(staff_page, live_server, pipeline_trace):
+    pipeline_run(context=ExecutionContext(question="hello"))
+    page = staff_page
+    page.goto(f"{live_server.url}/admin/inspector/trace/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    page.locator("#changelist-filter").get_by_role("link", name="direct").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.goto(f"{live_server.url}/admin/inspector/trace/")
+    page.fill("#searchbar", "checkout")
+    page.keyboard.press("Enter")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.locator("#result_list tbody tr a").first.click()
+    expect(page.locator("h1")).to_contain_text("Trace ")
+
+
+def test_trace_page_screenshots(staff_page, live_server, pipeline_trace):
+    """Screenshots for docs/ (written when OPS_SCREENSHOT_DIR is set): light and dark."""
+    page = staff_page
+    page.goto(trace_url(live_server, pipeline_trace))
+    open_stage(page, "#stage-execute-1").get_by_test_id("output-pane").get_by_text('"result"').click()
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        save_screenshot(page, f"trace-page-{scheme}.png")
+    assert page.locator("details.ops-stage[open]").count() == 1
