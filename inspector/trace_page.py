@@ -78,3 +78,11 @@ def applied_versions(trace: Trace) -> list[dict[str, Any]]:
         rows.append({"type": usage.asset_type, "ref": f"{usage.asset_name}@{usage.version}",
                      "status": usage.version_status, "url": url})
     return rows
+
+
+def replan_decisions(trace: Trace) -> list[Any]:
+    """The control loop's decisions for this trace, in order."""
+    from controlloop.models import ReplanEvent
+
+    return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, kind=ReplanEvent.Kind.DECISION)
+                .order_by("created_at", "id")[:100])

@@ -154,6 +154,8 @@ OPS_DEFAULT_ASSETS = {
     "mapping": "answer_blocks",
     "screen": "answer_card",
 }
+# Ask the control loop after each stage (replans); off runs every route straight through.
+OPS_CONTROL_LOOP = envbool("OPS_CONTROL_LOOP", True)
 OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.sqlite3")))
 
 # --- REST framework ----------------------------------------------------------

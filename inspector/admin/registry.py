@@ -94,6 +94,8 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "parent": Trace.objects.filter(trace_id=trace.parent_trace_id).only("id", "trace_id").first()
             if trace.parent_trace_id else None,
             "replanned": [g for g in groups if len(g.attempts) > 1],
+            "replan_events": trace_page.replan_decisions(trace),
+            "timeline_url": reverse("admin:controlloop_timeline") + f"?trace={trace.trace_id}",
             "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
             "has_view_permission": True,
         }

@@ -31,6 +31,7 @@ class StageExecution:
     applied: dict[str, ResolvedAsset] = field(default_factory=dict)
     handler_ms: float = 0.0
     total_ms: float = 0.0
+    attempt: int = 1
 
 
 @lru_cache(maxsize=32)

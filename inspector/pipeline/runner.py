@@ -1,19 +1,28 @@
-"""The pipeline runner: follows the route, runs each stage, stores the trace.
+"""The pipeline runner: follows the route, runs each stage, asks the control loop, stores the trace.
 
 ``plan`` runs all five stages; ``direct`` and ``reject`` run ``route_plan``
-then ``present``. A stage that ends in error halts the plan: the remaining
-stages are skipped and ``present`` still runs so the user gets an answer that
-explains what went wrong.
+then ``present``. After each stage the control loop may be asked about a
+trigger the stage raised (empty result, error, timeout, violation, …):
+
+- ``auto_retry`` re-runs from the policy's scope stage with the patched plan,
+  each re-run recorded as a new attempt of its stage;
+- ``ask_user`` and ``stop_with_guidance`` (or a vetoed replan) end the plan:
+  the remaining stages are skipped and ``present`` explains what to do.
+
+A stage that ends in error without an approved retry halts the plan the same way.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from inspector.contracts import STAGE_ORDER, AppliedAsset, ExecutionContext, StageInput, StageRunIn, TraceIn
@@ -36,13 +45,15 @@ class PipelineExecution:
     route: str
     executions: list[StageExecution] = field(default_factory=list)
     total_ms: float = 0.0
+    replans: list[Any] = field(default_factory=list)  # controlloop DecisionRecords, in order
 
     @property
     def handler_ms(self) -> float:
         return sum(execution.handler_ms for execution in self.executions)
 
     def stage(self, name: str) -> StageExecution | None:
-        return next((e for e in self.executions if e.output.stage == name), None)
+        """The latest attempt of a stage."""
+        return next((e for e in reversed(self.executions) if e.output.stage == name), None)
 
 
 def stage_params(context: ExecutionContext, plan_output: dict[str, Any], halted: dict[str, Any]) -> dict[str, Any]:
@@ -53,45 +64,103 @@ def stage_params(context: ExecutionContext, plan_output: dict[str, Any], halted:
         "plan": plan_output.get("plan", {}),
         "direct_answer": plan_output.get("direct_answer", ""),
     }
+    if plan_output.get("limits"):
+        params["limits"] = plan_output["limits"]
     if halted:
         params["halted"] = halted
     return params
 
 
+class _ControlLoop:
+    """The runner's view of the control loop: ask on a trigger, record outcomes."""
+
+    def __init__(self, context: ExecutionContext, enabled: bool) -> None:
+        self.context = context
+        self.enabled = enabled and bool(context.trace_id)
+        self.pending: dict[str, Any] = {}  # stage → decision record awaiting its re-run's outcome
+
+    def outcome(self, stage: str, trigger: Any) -> None:
+        from controlloop.services import replan_record_execution
+
+        record = self.pending.pop(stage, None)
+        if record is not None:
+            same = trigger is not None and trigger.trigger_type == record.decision_event.trigger_type
+            replan_record_execution(decision_event=record.decision_event, succeeded=not same)
+
+    def ask(self, trigger: Any, plan_output: dict[str, Any]) -> Any:
+        from controlloop.services import replan_decide
+
+        return replan_decide(trace_id=self.context.trace_id, tenant_id=self.context.tenant_id, trigger=trigger,
+                             plan=plan_output)
+
+
 def pipeline_execute(
-    *, context: ExecutionContext, resolver: AssetResolver | None = None, stop_after: str | None = None
+    *, context: ExecutionContext, resolver: AssetResolver | None = None, stop_after: str | None = None,
+    control_loop: bool | None = None,
 ) -> PipelineExecution:
-    """Run the stages the route asks for, in memory; nothing is stored."""
+    """Run the stages the route asks for, replanning as the control loop decides.
+
+    Nothing is stored here except the control loop's replan events (when
+    enabled: the trace id is known and ``OPS_CONTROL_LOOP`` is on).
+    """
+    from controlloop.detection import trigger_for
+
     started = time.perf_counter()
-    resolver = resolver or AssetResolver(context)
-    executor = StageExecutor(context, resolver)
-    first = executor.run(
-        StageInput(stage="route_plan", params={"question": context.question}, trace_id=context.trace_id)
-    )
-    run = PipelineExecution(context=context, route="", executions=[first])
-    kind = first.output.result.get("kind", "")
-    run.route = kind if kind in STAGES_BY_ROUTE else ""
+    executor = StageExecutor(context, resolver or AssetResolver(context))
+    loop = _ControlLoop(context, settings.OPS_CONTROL_LOOP if control_loop is None else control_loop)
+    run = PipelineExecution(context=context, route="")
+    attempts: dict[str, int] = defaultdict(int)
+    plan_output: dict[str, Any] = {}
     halted: dict[str, Any] = {}
-    if first.output.diagnostics.status == "error":
-        halted = {"stage": "route_plan", "errors": first.output.diagnostics.errors}
-    previous = first.output
-    for stage in STAGES_BY_ROUTE.get(run.route, ("route_plan", "present"))[1:]:
+    previous: dict[str, Any] = {}
+    stages: tuple[str, ...] = ("route_plan",)
+    index = 0
+    while index < len(stages):
+        stage = stages[index]
         if stop_after and STAGE_ORDER.index(stage) > STAGE_ORDER.index(stop_after):
             break
         if halted and stage != "present":
+            index += 1
             continue
-        execution = executor.run(
-            StageInput(
-                stage=stage,
-                params=stage_params(context, first.output.result, halted),
-                prev_output=previous.result,
-                trace_id=context.trace_id,
-            )
-        )
+        attempts[stage] += 1
+        if stage == "route_plan":
+            stage_input = StageInput(stage=stage, params={"question": context.question}, trace_id=context.trace_id)
+        else:
+            stage_input = StageInput(stage=stage, params=stage_params(context, plan_output, halted),
+                                     prev_output=previous, trace_id=context.trace_id)
+        execution = executor.run(stage_input)
+        execution.attempt = attempts[stage]
         run.executions.append(execution)
-        previous = execution.output
+        if stage == "route_plan":
+            plan_output = copy.deepcopy(execution.output.result)
+            kind = plan_output.get("kind", "")
+            run.route = kind if kind in STAGES_BY_ROUTE else ""
+            stages = STAGES_BY_ROUTE.get(run.route, ("route_plan", "present"))
+        previous = execution.output.result
+        trigger = trigger_for(execution.output, route=run.route) if not halted else None
+        loop.outcome(stage, trigger)
+        if trigger is not None and loop.enabled:
+            record = loop.ask(trigger, plan_output.get("plan", {}))
+            run.replans.append(record)
+            decision = record.decision
+            if decision.approved and decision.decision == "auto_retry" and decision.scope in stages:
+                if decision.scope != "route_plan":
+                    plan_output["plan"] = decision.patch.after
+                    plan_output["limits"] = decision.patch.after.get("limits", plan_output.get("limits", {}))
+                loop.pending[stage] = record
+                index = stages.index(decision.scope)
+                previous = run.stage(stages[index - 1]).output.result if index > 0 else {}
+                continue
+            if decision.decision != "auto_retry" or not decision.approved:
+                errors = [trigger.reason] if trigger.reason else []
+                if not decision.approved:
+                    errors.append(f"replan denied: {decision.reason}")
+                halted = {"stage": stage, "errors": errors, "action": decision.decision,
+                          "guidance": decision.guidance if decision.approved else "",
+                          "trigger": trigger.trigger_type}
         if execution.output.diagnostics.status == "error" and not halted:
             halted = {"stage": stage, "errors": execution.output.diagnostics.errors}
+        index += 1
     run.total_ms = (time.perf_counter() - started) * 1000
     return run
 
@@ -125,6 +194,7 @@ def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, 
         stages.append(
             StageRunIn(
                 stage=execution.output.stage,
+                attempt=execution.attempt,
                 started_at=clock,
                 input=execution.stage_input,
                 output=execution.output,
@@ -150,6 +220,8 @@ def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, 
             "source": "pipeline",
             "user_id": context.user_id,
             "asset_overrides": context.asset_overrides,
+            "replans": [{"trigger": r.decision_event.trigger_type, "decision": r.decision.decision,
+                         "approved": r.decision.approved, "event_id": r.decision_event.pk} for r in run.replans],
             "executor": {"total_ms": round(run.total_ms, 3), "handler_ms": round(run.handler_ms, 3),
                          "overhead_ms": round(overhead_ms, 3)},
         },

@@ -3,6 +3,8 @@
 About 200 traces over the last week from varied questions: lookups, lists,
 counts, dependencies, metrics and events; direct and rejected questions;
 unknown systems (empty results, warnings) and policy violations (errors).
+Empty results are replanned by the control loop: some replans find rows
+(a wider time range), others do not and end with guidance.
 Half-way, version 2 of three assets is published, so traces before and after
 differ in behaviour; a few test-mode re-runs override back to version 1.
 """
@@ -43,6 +45,8 @@ QUESTIONS = [
     "Events on checkout-api last 7 days",
     "Alerts for mq-events-prod last 14 days",
     "Deploys history of billing",
+    "Events on web-staging-03 today",
+    "Incidents on fraud-service last 24h",
     "What is zz-unknown-host?",
     "CPU of ghost-server-99 last 24h",
     "Events on nothing-here-01 this week",

@@ -10,7 +10,7 @@ from typing import Any
 
 from inspector.contracts import Reference
 from inspector.pipeline.base import HandlerError, HandlerResult, StageRequest
-from inspector.reference.routing import plan_question
+from inspector.reference.routing import plan_question, since_for
 from inspector.reference.sql import check_read_only, param_names, run_query
 
 MAX_REFERENCES = 200
@@ -56,7 +56,10 @@ def validate(request: StageRequest) -> HandlerResult:
 
 def execute(request: StageRequest) -> HandlerResult:
     plan = request.stage_input.params.get("plan", {})
-    params = plan.get("params", {})
+    params = dict(plan.get("params", {}))
+    if isinstance(params.get("days"), int | float):
+        # A replan may have widened the window: the start follows the days.
+        params["since"] = since_for(int(params["days"]))
     schema = request.use("schema")
     tool_results, references, warnings = [], [], []
     for step in plan.get("steps", []):
@@ -158,9 +161,13 @@ def present(request: StageRequest) -> HandlerResult:
     params = request.stage_input.params
     route, halted = params.get("route", ""), params.get("halted")
     blocks = request.stage_input.prev_output.get("blocks", []) if not halted and route == "plan" else []
+    # A replan (present_limit) may tighten the screen's limits for this run.
+    limits = params.get("limits") or params.get("plan", {}).get("limits") or {}
+    max_blocks = min(screen["max_blocks"], int(limits.get("max_blocks", screen["max_blocks"])))
+    max_rows = min(screen["max_rows_per_block"], int(limits.get("max_rows_per_block", screen["max_rows_per_block"])))
     order = {name: i for i, name in enumerate(screen["block_order"])}
-    ordered = sorted(blocks, key=lambda b: order.get(b.get("type"), len(order)))[: screen["max_blocks"]]
-    final_blocks = [_cap_rows(block, screen["max_rows_per_block"]) for block in ordered]
+    ordered = sorted(blocks, key=lambda b: order.get(b.get("type"), len(order)))[:max_blocks]
+    final_blocks = [_cap_rows(block, max_rows) for block in ordered]
     answer = _answer(route, params, halted, final_blocks, screen["answer_template"])
     references = _dedupe(request.stage_input.prev_output.get("references", []))
     attributions = [{"type": "rule", "source_id": params.get("plan", {}).get("intent", route) or "none",
@@ -168,9 +175,14 @@ def present(request: StageRequest) -> HandlerResult:
     if halted:
         attributions.append({"type": "fallback", "source_id": halted.get("stage", ""),
                              "description": "pipeline halted; answer explains why", "confidence": 1.0})
+    ui_model = {"title": params.get("question", ""), "answer": answer, "route": route,
+                "block_count": len(final_blocks), "dropped_blocks": len(blocks) - len(ordered)}
+    if halted and halted.get("action"):
+        # The control loop ended the run: show what the user can do next.
+        ui_model["action_card"] = {"kind": halted["action"], "message": halted.get("guidance") or answer,
+                                   "trigger": halted.get("trigger", "")}
     return HandlerResult(
-        result={"ui_model": {"title": params.get("question", ""), "answer": answer, "route": route,
-                             "block_count": len(final_blocks), "dropped_blocks": len(blocks) - len(ordered)},
+        result={"ui_model": ui_model,
                 "final_blocks": final_blocks, "final_references": references, "final_attributions": attributions},
         counts={"blocks": len(final_blocks), "references": len(references)},
         empty_flags={"result_empty": route == "plan" and not final_blocks},
@@ -179,8 +191,11 @@ def present(request: StageRequest) -> HandlerResult:
 
 def _answer(route: str, params: dict[str, Any], halted: dict[str, Any] | None, blocks: list[dict], template: str) -> str:
     if halted:
+        if halted.get("action") == "ask_user":
+            return f"I need more information: {halted.get('guidance') or 'please rephrase the question'}."
         reasons = "; ".join(halted.get("errors", [])) or "an earlier stage failed"
-        return f"I could not answer this: {reasons}."
+        guidance = f" {halted['guidance'][0].upper()}{halted['guidance'][1:]}." if halted.get("guidance") else ""
+        return f"I could not answer this: {reasons}.{guidance}"
     if route in ("direct", "reject"):
         return params.get("direct_answer") or ("I can't help with that request." if route == "reject" else "")
     text = next((b["text"] for b in blocks if b.get("type") == "text"), "")

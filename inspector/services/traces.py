@@ -82,7 +82,8 @@ def _write_trace(
         ),
         test_mode=trace_in.test_mode,
         stage_count=len(trace_in.stages),
-        replan_count=sum(1 for run in trace_in.stages if run.attempt > 1),
+        # Each replan re-runs its scope stage once more: the highest attempt tells how many there were.
+        replan_count=max((run.attempt for run in trace_in.stages), default=1) - 1,
         metadata=trace_in.metadata,
         content_hash=digest,
     )

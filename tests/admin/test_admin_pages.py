@@ -97,7 +97,7 @@ def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logg
 
 
 def test_trace_page_permissions(client, db):
-    from tests.conftest import grant
+    from tests.fixtures import grant
     from tests.factories import UserFactory
 
     trace, _ = trace_ingest(payload=trace_body(trace_id="t-perm"))

@@ -1,0 +1,79 @@
+"""Admin for replan policies and events, and the replan timeline screen."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
+from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
+from controlloop.timeline import timeline_data
+from inspector.admin_paging import LargeTablePaginator
+
+
+@admin.register(ReplanPolicy)
+class ReplanPolicyAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant_id", "is_default", "max_replans", "min_severity", "min_interval_seconds",
+                    "cooling_period_seconds", "updated_at"]
+    list_filter = ["is_default", "min_severity"]
+    search_fields = ["name", "tenant_id"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not (obj and obj.is_default) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ReplanEvent)
+class ReplanEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "trace_id", "trigger_type", "severity", "stage_name", "decision",
+                    "approved", "veto", "attempt", "max_attempts", "outcome"]
+    list_filter = ["kind", "trigger_type", "severity", "decision", "approved", "veto"]
+    search_fields = ["=trace_id", "trigger_reason", "reason"]
+    list_select_related = ["policy"]
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ReplanEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [path("timeline/", self.admin_site.admin_view(self.timeline_view), name="controlloop_timeline"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "timeline_url": reverse("admin:controlloop_timeline")}
+        return super().changelist_view(request, extra_context)
+
+    def timeline_view(self, request):
+        """A horizontal timeline of replan decisions, filterable, with a selected event's patch diff."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        params = {key: request.GET.get(key, "") for key in ("trace", "trigger_type", "severity", "decision",
+                                                            "approved", "from", "to")}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Replan timeline",
+            "params": params,
+            "trigger_types": TRIGGER_TYPES,
+            "severities": SEVERITIES,
+            "decisions": DECISIONS,
+            "timeline": timeline_data(params),
+        }
+        return TemplateResponse(request, "admin/controlloop/timeline.html", context)
+
+
+@admin.register(ReplanLedger)
+class ReplanLedgerAdmin(admin.ModelAdmin):
+    list_display = ["trace_id", "replans_used", "updated_at"]
+    search_fields = ["=trace_id"]
+    readonly_fields = ["trace_id", "replans_used", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

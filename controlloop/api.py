@@ -1,0 +1,77 @@
+"""``/controlloop`` endpoints: policies (CRUD), decide, events."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from controlloop import selectors
+from controlloop.filters import ReplanEventFilter
+from controlloop.models import ReplanEvent, ReplanPolicy
+from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
+from controlloop.services import replan_decide
+from controlloop.triggers import safe_parse_trigger
+from inspector.errors import Conflict
+from inspector.models import Trace
+
+
+class ReplanPolicyViewSet(viewsets.ModelViewSet):
+    queryset = ReplanPolicy.objects.all()
+    serializer_class = ReplanPolicySerializer
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+
+    def perform_destroy(self, instance: ReplanPolicy) -> None:
+        if instance.is_default:
+            raise Conflict("the default policy cannot be deleted; edit it instead")
+        instance.delete()
+
+
+class DecideView(generics.GenericAPIView):
+    """Ask the control loop about a trigger for a stored trace; the decision is recorded as events."""
+
+    queryset = ReplanEvent.objects.none()
+    serializer_class = DecideRequestSerializer
+    action_permissions = {"": ["controlloop.add_replanevent"]}
+
+    @extend_schema(request=DecideRequestSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        trace = generics.get_object_or_404(Trace.objects.only("trace_id", "tenant_id"), trace_id=data["trace_id"])
+        record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
+                               trigger=safe_parse_trigger(data["trigger"]), plan=data["plan"])
+        decision = record.decision
+        return Response(
+            {"event_id": record.decision_event.pk, "request_event_id": record.request_event.pk,
+             "approved": decision.approved, "decision": decision.decision, "reason": decision.reason,
+             "veto": decision.veto, "attempt": decision.attempt, "max_attempts": decision.max_attempts,
+             "scope": decision.scope, "guidance": decision.guidance,
+             "trigger": record.decision_event.trigger_type, "severity": record.decision_event.severity,
+             "patch": {"before": decision.patch.before, "after": decision.patch.after,
+                       "json_patch": decision.patch.json_patch()}},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EventPagination(CursorPagination):
+    ordering = ("created_at", "id")
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class ReplanEventListView(generics.ListAPIView):
+    queryset = ReplanEvent.objects.none()
+    serializer_class = ReplanEventSerializer
+    pagination_class = EventPagination
+    filterset_class = ReplanEventFilter
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.replan_event_list(filters=self.request.query_params)

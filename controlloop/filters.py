@@ -1,0 +1,21 @@
+import django_filters
+
+from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
+from controlloop.models import ReplanEvent
+
+
+class ReplanEventFilter(django_filters.FilterSet):
+    trace = django_filters.CharFilter(field_name="trace_id")
+    trigger_type = django_filters.MultipleChoiceFilter(choices=[(t, t) for t in TRIGGER_TYPES])
+    severity = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in SEVERITIES])
+    decision = django_filters.MultipleChoiceFilter(choices=[(d, d) for d in DECISIONS])
+    kind = django_filters.ChoiceFilter(choices=ReplanEvent.Kind.choices)
+    approved = django_filters.BooleanFilter()
+
+    class Meta:
+        model = ReplanEvent
+        fields = ["trace", "trigger_type", "severity", "decision", "kind", "approved"]
+
+
+ReplanEventFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+ReplanEventFilter.base_filters["to"] = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
