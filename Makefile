@@ -41,6 +41,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/trace_page.py
+	$(BIN)/python benchmarks/control_loop.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -90,6 +90,7 @@ class PolicySnapshot(Contract):
     breaker_window: int = Field(default=10, ge=1, description="How many recent replans of this policy count.")
     breaker_min_samples: int = Field(default=4, ge=1, description="Fewer recent replans never open the breaker.")
     breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    breaker_cooldown_seconds: float = Field(default=300, ge=0, description="Open breaker half-opens after this.")
 
     @model_validator(mode="after")
     def _interval_within_cooling(self) -> PolicySnapshot:
@@ -114,6 +115,7 @@ class DecisionInput(Contract):
     trace_replans: list[PastReplan] = Field(default_factory=list)
     # Outcomes of this policy's most recent executed replans, newest last: True = succeeded.
     policy_outcomes: list[bool] = Field(default_factory=list)
+    last_outcome_at: datetime = EPOCH
     now: datetime
     plan: dict[str, Any] = Field(default_factory=dict)
 

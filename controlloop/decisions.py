@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from controlloop.contracts import (
+    EPOCH,
     SEVERITY_RANK,
     DecisionInput,
     PatchSpec,
@@ -133,14 +134,21 @@ def _recent_failures(outcomes: list[bool], policy: PolicySnapshot) -> tuple[int,
     return sum(1 for ok in recent if not ok), len(recent)
 
 
-def breaker_open(outcomes: list[bool], policy: PolicySnapshot) -> bool:
+def breaker_open(outcomes: list[bool], policy: PolicySnapshot, *, now: datetime | None = None,
+                 last_outcome_at: datetime = EPOCH) -> bool:
     """Whether too many of the policy's recent replans (newest last, True = succeeded) failed.
 
     Only the last ``breaker_window`` count, so successes push failures out and the breaker
-    closes by itself; fewer than ``breaker_min_samples`` never open it.
+    closes by itself; fewer than ``breaker_min_samples`` never open it. An open breaker
+    half-opens ``breaker_cooldown_seconds`` after the newest outcome: one trial replan may
+    run, and its outcome decides (without that, an open breaker would never see a
+    success again and stay open for ever). Without ``now`` the cool-down is not applied.
     """
     failed, seen = _recent_failures(outcomes, policy)
-    return seen >= policy.breaker_min_samples and failed / seen >= policy.breaker_failure_ratio
+    tripped = seen >= policy.breaker_min_samples and failed / seen >= policy.breaker_failure_ratio
+    if tripped and now is not None:
+        return (now - last_outcome_at).total_seconds() < policy.breaker_cooldown_seconds
+    return tripped
 
 
 # --- decision ----------------------------------------------------------------
@@ -161,7 +169,9 @@ def _veto(data: DecisionInput) -> tuple[str, str] | None:
         return "trigger_not_allowed", f"trigger {trigger.trigger_type} is not allowed by policy {policy.name}"
     if used >= policy.max_replans:
         return "no_replans_left", f"no replans left ({used} of {policy.max_replans} used)"
-    if breaker_open(data.policy_outcomes, policy):
+    # The breaker stops *automatic* replans; asking the user or stopping is never blocked by it.
+    automatic = policy.rule_for(trigger.trigger_type).decision == "auto_retry"
+    if automatic and breaker_open(data.policy_outcomes, policy, now=data.now, last_outcome_at=data.last_outcome_at):
         failed, seen = _recent_failures(data.policy_outcomes, policy)
         return "breaker_open", f"breaker open: {failed} of the last {seen} replans of policy {policy.name} failed"
     if SEVERITY_RANK[trigger.severity] < SEVERITY_RANK[policy.min_severity]:

@@ -28,6 +28,7 @@ class ReplanPolicy(models.Model):
     breaker_window = models.PositiveSmallIntegerField(default=10)
     breaker_min_samples = models.PositiveSmallIntegerField(default=4)
     breaker_failure_ratio = models.FloatField(default=0.5)
+    breaker_cooldown_seconds = models.FloatField(default=300, help_text="An open breaker allows one trial after this.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,6 +59,7 @@ class ReplanPolicy(models.Model):
             breaker_window=self.breaker_window,
             breaker_min_samples=self.breaker_min_samples,
             breaker_failure_ratio=self.breaker_failure_ratio,
+            breaker_cooldown_seconds=self.breaker_cooldown_seconds,
         )
 
     def clean(self) -> None:
@@ -65,9 +67,18 @@ class ReplanPolicy(models.Model):
 
         if self.is_default and self.tenant_id:
             raise ValidationError({"tenant_id": "the default policy belongs to no tenant"})
-        unknown = sorted(set(self.rules or {}) - set(TRIGGER_TYPES))
+        if not isinstance(self.rules, dict):
+            raise ValidationError({"rules": "rules must be an object: trigger type → rule"})
+        unknown = sorted(set(self.rules) - set(TRIGGER_TYPES))
         if unknown:
             raise ValidationError({"rules": f"unknown trigger type(s): {', '.join(unknown)}"})
+        for trigger_type, rule in self.rules.items():
+            try:
+                TriggerRule.model_validate(rule)
+            except pydantic.ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise ValidationError({"rules": f"{trigger_type}.{where}: {first['msg']}"}) from exc
         try:
             self.snapshot()
         except pydantic.ValidationError as exc:

@@ -17,7 +17,7 @@ class ReplanPolicySerializer(serializers.ModelSerializer):
         model = ReplanPolicy
         fields = ["id", "name", "tenant_id", "is_default", "max_replans", "allowed_triggers", "min_severity",
                   "min_interval_seconds", "cooling_period_seconds", "rules", "breaker_window",
-                  "breaker_min_samples", "breaker_failure_ratio", "created_at", "updated_at"]
+                  "breaker_min_samples", "breaker_failure_ratio", "breaker_cooldown_seconds", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"min_interval_seconds": {"min_value": 0}, "cooling_period_seconds": {"min_value": 0},
                         "breaker_failure_ratio": {"min_value": 0.01, "max_value": 1}}

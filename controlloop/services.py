@@ -10,13 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from controlloop.contracts import DecisionInput, PastReplan, ReplanDecision, ReplanTrigger
-from controlloop.decisions import decide
+from controlloop.contracts import EPOCH, TRIGGER_TYPES
+from controlloop.decisions import DEFAULT_RULES, decide
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
-from inspector.errors import ServiceError
-
-
-class NoPolicy(ServiceError):
-    status_code = 409
 
 
 @dataclass
@@ -26,13 +22,26 @@ class DecisionRecord:
     decision_event: ReplanEvent
 
 
+def ensure_default_policy() -> ReplanPolicy:
+    """The default policy; recreated from the documented defaults if it was removed.
+
+    A migration creates it; this keeps the control loop working after a
+    database flush (e.g. between transactional tests) or a manual delete.
+    """
+    policy = ReplanPolicy.objects.filter(is_default=True).first()
+    if policy is None:
+        policy, _ = ReplanPolicy.objects.get_or_create(
+            is_default=True,
+            defaults={"name": "default", "max_replans": 2, "allowed_triggers": list(TRIGGER_TYPES),
+                      "rules": {key: rule.model_dump(mode="json") for key, rule in DEFAULT_RULES.items()}},
+        )
+    return policy
+
+
 def policy_for_tenant(tenant_id: str) -> ReplanPolicy:
     """The tenant's own policy, else the default one."""
     policy = ReplanPolicy.objects.filter(tenant_id=tenant_id).first() if tenant_id else None
-    policy = policy or ReplanPolicy.objects.filter(is_default=True).first()
-    if policy is None:
-        raise NoPolicy("no default replan policy exists (it is created by migration; was it deleted?)")
-    return policy
+    return policy or ensure_default_policy()
 
 
 def _trigger_fields(trigger: ReplanTrigger) -> dict[str, Any]:
@@ -67,13 +76,14 @@ def replan_decide(
                                           decision="auto_retry").order_by("created_at")
         outcomes = list(
             ReplanEvent.objects.filter(policy=policy, kind=ReplanEvent.Kind.EXECUTION)
-            .order_by("-created_at", "-id").values_list("outcome", flat=True)[: snapshot.breaker_window]
+            .order_by("-created_at", "-id").values_list("outcome", "created_at")[: snapshot.breaker_window]
         )
         decision = decide(DecisionInput(
             trigger=trigger,
             policy=snapshot,
             trace_replans=[PastReplan(timestamp=e.created_at, trigger_type=e.trigger_type) for e in past],
-            policy_outcomes=[outcome == "succeeded" for outcome in reversed(outcomes)],
+            policy_outcomes=[outcome == "succeeded" for outcome, _ in reversed(outcomes)],
+            last_outcome_at=outcomes[0][1] if outcomes else EPOCH,
             now=now,
             plan=plan or {},
         ))

@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
         "StageStatusEnum": "inspector.models.traces.StageStatus",
         "RouteEnum": "inspector.models.traces.Route",
         "AssetVersionStatusEnum": "inspector.models.assets.AssetVersion.Status",
+        "TriggerTypeEnum": "controlloop.contracts.TRIGGER_TYPES",
+        "SeverityEnum": "controlloop.contracts.SEVERITIES",
+        "DecisionEnum": "controlloop.contracts.DECISIONS",
     },
     # The schema describes no data, but the API is private: ask for a login.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

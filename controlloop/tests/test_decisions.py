@@ -30,12 +30,15 @@ def make_input(
     trace_replans: list[PastReplan] | None = None,
     outcomes: list[bool] | None = None,
     plan: dict[str, Any] | None = None,
+    last_outcome_at: datetime | None = None,
 ) -> DecisionInput:
     return DecisionInput(
         trigger=ReplanTrigger(trigger_type=trigger_type, severity=severity, timestamp=NOW),
         policy=policy or default_policy(),
         trace_replans=trace_replans or [],
         policy_outcomes=outcomes or [],
+        # By default the newest outcome is fresh: the breaker's cool-down has not passed.
+        last_outcome_at=last_outcome_at or ago(1),
         now=NOW,
         plan=copy.deepcopy(PLAN) if plan is None else plan,
     )
@@ -385,3 +388,18 @@ def test_default_policy_copies_rules():
     policy.rules["empty_result"].guidance = "changed"
 
     assert DEFAULT_RULES["empty_result"].guidance != "changed"
+
+
+def test_open_breaker_half_opens_after_its_cool_down():
+    failing = [False, False, False, False]
+    assert decide(make_input(outcomes=failing, last_outcome_at=ago(299))).veto == "breaker_open"
+    trial = decide(make_input(outcomes=failing, last_outcome_at=ago(301)))
+    assert trial.approved and trial.veto == ""
+
+
+def test_breaker_only_blocks_automatic_replans():
+    failing = [False, False, False, False]
+    asked = decide(make_input(trigger_type="slot_missing", outcomes=failing))
+    assert asked.approved and asked.decision == "ask_user" and asked.veto == ""
+    stopped = decide(make_input(trigger_type="policy_violation", outcomes=failing))
+    assert stopped.veto == "" and stopped.decision == "stop_with_guidance"

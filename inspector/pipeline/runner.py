@@ -74,10 +74,19 @@ def stage_params(context: ExecutionContext, plan_output: dict[str, Any], halted:
 class _ControlLoop:
     """The runner's view of the control loop: ask on a trigger, record outcomes."""
 
-    def __init__(self, context: ExecutionContext, enabled: bool) -> None:
+    def __init__(self, context: ExecutionContext, enabled: bool, started_at: datetime | None) -> None:
         self.context = context
         self.enabled = enabled and bool(context.trace_id)
         self.pending: dict[str, Any] = {}  # stage → decision record awaiting its re-run's outcome
+        # Runs stamped in the past (seeding, imports) decide on their own clock,
+        # so intervals, cooling and the breaker see the times the trace shows.
+        self._origin = (started_at, time.perf_counter()) if started_at else None
+
+    def now(self) -> datetime:
+        if self._origin is None:
+            return timezone.now()
+        started_at, perf = self._origin
+        return started_at + timedelta(seconds=time.perf_counter() - perf)
 
     def outcome(self, stage: str, trigger: Any) -> None:
         from controlloop.services import replan_record_execution
@@ -85,18 +94,19 @@ class _ControlLoop:
         record = self.pending.pop(stage, None)
         if record is not None:
             same = trigger is not None and trigger.trigger_type == record.decision_event.trigger_type
-            replan_record_execution(decision_event=record.decision_event, succeeded=not same)
+            replan_record_execution(decision_event=record.decision_event, succeeded=not same, now=self.now())
 
     def ask(self, trigger: Any, plan_output: dict[str, Any]) -> Any:
         from controlloop.services import replan_decide
 
+        trigger = trigger.model_copy(update={"timestamp": self.now()})
         return replan_decide(trace_id=self.context.trace_id, tenant_id=self.context.tenant_id, trigger=trigger,
-                             plan=plan_output)
+                             plan=plan_output, now=trigger.timestamp)
 
 
 def pipeline_execute(
     *, context: ExecutionContext, resolver: AssetResolver | None = None, stop_after: str | None = None,
-    control_loop: bool | None = None,
+    control_loop: bool | None = None, started_at: datetime | None = None,
 ) -> PipelineExecution:
     """Run the stages the route asks for, replanning as the control loop decides.
 
@@ -107,7 +117,7 @@ def pipeline_execute(
 
     started = time.perf_counter()
     executor = StageExecutor(context, resolver or AssetResolver(context))
-    loop = _ControlLoop(context, settings.OPS_CONTROL_LOOP if control_loop is None else control_loop)
+    loop = _ControlLoop(context, settings.OPS_CONTROL_LOOP if control_loop is None else control_loop, started_at)
     run = PipelineExecution(context=context, route="")
     attempts: dict[str, int] = defaultdict(int)
     plan_output: dict[str, Any] = {}
@@ -182,7 +192,7 @@ def pipeline_run(
     if context.baseline_trace_id and not Trace.objects.filter(trace_id=context.baseline_trace_id).exists():
         raise InvalidInput(f"baseline trace {context.baseline_trace_id!r} not found", field="baseline_trace_id")
     context = context.model_copy(update={"trace_id": context.trace_id or str(uuid.uuid4())})
-    run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides))
+    run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides), started_at=started_at)
     trace, _ = trace_ingest(payload=_trace_in(run, started_at or timezone.now(), metadata or {}))
     return trace
 

@@ -57,6 +57,7 @@ QUESTIONS = [
     "Delete all servers in staging",
     "What is the admin password for pg-orders-prod?",
     "banana bread recipe",
+    "What is it?",
 ]
 TOTAL = 200
 SWITCH_AT = 110  # traces before this index run on version 1 of every asset

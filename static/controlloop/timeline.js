@@ -38,9 +38,11 @@
   }
 
   var times = events.map(function (e) { return Date.parse(e.time); });
-  var min = Math.min.apply(null, times), max = Math.max.apply(null, times);
-  var span = Math.max(max - min, 1000);
-  function x(t) { return LEFT + (WIDTH - LEFT - RIGHT) * (events.length === 1 ? 0.5 : (t - min) / span); }
+  // Pad the range so events never sit on the edges and close events still spread out.
+  var first = Math.min.apply(null, times), last = Math.max.apply(null, times);
+  var pad = Math.max((last - first) * 0.05, 30000);
+  var min = first - pad, max = last + pad, span = max - min;
+  function x(t) { return LEFT + (WIDTH - LEFT - RIGHT) * (t - min) / span; }
   var height = TOP * 2 + LANE * used.length + 24;
   var chart = svg("svg", {viewBox: "0 0 " + WIDTH + " " + height, width: "100%", role: "img",
                           "aria-label": "Replan decisions over time"});
@@ -53,7 +55,8 @@
   });
   var axisY = TOP + LANE * used.length + 16;
   [[min, "start"], [max, "end"]].forEach(function (pair) {
-    var tick = svg("text", {x: x(pair[0]), y: axisY, "text-anchor": pair[1], class: "ops-axis"});
+    var tick = svg("text", {x: pair[1] === "start" ? LEFT : WIDTH - RIGHT, y: axisY, "text-anchor": pair[1],
+                            class: "ops-axis"});
     tick.textContent = new Date(pair[0]).toISOString().replace("T", " ").slice(0, 19) + " UTC";
     chart.append(tick);
   });

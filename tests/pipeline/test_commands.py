@@ -62,5 +62,12 @@ def test_seed_demo_makes_varied_real_runs_across_two_asset_versions():
     used_versions = set(traces.filter(asset_usages__asset_type="prompt", asset_usages__stage="")
                         .values_list("asset_usages__version", flat=True))
     assert used_versions == {1, 2}
+    from controlloop.models import ReplanEvent
+
+    assert traces.filter(replan_count__gt=0).exists()
+    decisions = ReplanEvent.objects.filter(kind="decision")
+    assert decisions.filter(approved=True, decision="auto_retry").exists()
+    assert decisions.filter(decision="ask_user").exists() and decisions.filter(approved=False).exists()
+    assert ReplanEvent.objects.filter(kind="execution", outcome="succeeded").exists()
     call_command("seed_demo", stdout=StringIO())  # idempotent
     assert Trace.objects.count() == traces.count()
