@@ -42,6 +42,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/trace_page.py
 	$(BIN)/python benchmarks/control_loop.py
+	$(BIN)/python benchmarks/regression.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

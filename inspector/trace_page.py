@@ -86,3 +86,13 @@ def replan_decisions(trace: Trace) -> list[Any]:
 
     return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, kind=ReplanEvent.Kind.DECISION)
                 .order_by("created_at", "id")[:100])
+
+
+def latest_analysis(baseline_id: str, candidate_id: str) -> Any:
+    """The newest completed pair analysis of exactly these two traces, if any."""
+    from regression.models import RegressionAnalysis
+
+    candidates = RegressionAnalysis.objects.filter(status="completed", kind="pair").order_by("-created_at")[:200]
+    return next((a for a in candidates.only("id", "baseline_trace_ids", "candidate_trace_ids", "score", "verdict",
+                                            "critical_issues", "stage_results", "created_at")
+                 if a.baseline_trace_ids == [baseline_id] and a.candidate_trace_ids == [candidate_id]), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from opsproject.env import envbool, envint, envlist, envstr
@@ -192,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "RouteEnum": "inspector.models.traces.Route",
         "AssetVersionStatusEnum": "inspector.models.assets.AssetVersion.Status",
         "TriggerTypeEnum": "controlloop.contracts.TRIGGER_TYPES",
+        "WorkStatusEnum": "regression.models.WorkStatus",
+        "StageEnum": "inspector.models.traces.StageChoices",
         "SeverityEnum": "controlloop.contracts.SEVERITIES",
         "DecisionEnum": "controlloop.contracts.DECISIONS",
     },
@@ -218,7 +221,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # One beat schedule for the whole project; later issues add entries, each with
 # an ``expires`` so a backlog never runs stale jobs.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "golden-queries-nightly": {
+        "task": "regression.tasks.run_enabled_golden_queries",
+        "schedule": crontab(hour=envint("OPS_GOLDEN_HOUR_UTC", 2, minimum=0), minute=0),
+        "options": {"expires": 3600},
+    },
+    "reap-stuck-analyses": {
+        "task": "regression.tasks.reap_stuck_analyses",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+}
+OPS_ANALYSIS_MAX_ATTEMPTS = envint("OPS_ANALYSIS_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- Security headers (production) -------------------------------------------
 if not DEBUG:

@@ -1,0 +1,125 @@
+"""Regression analyses, golden queries, baselines and regression runs (SPEC §5)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Verdict(models.TextChoices):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+class WorkStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class RegressionAnalysis(models.Model):
+    """A comparison of baseline and candidate traces (one each, or a group each)."""
+
+    class Kind(models.TextChoices):
+        PAIR = "pair"
+        GROUP = "group"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    baseline_trace_ids = models.JSONField(default=list)
+    candidate_trace_ids = models.JSONField(default=list)
+    options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides (docs/regression-scoring.md).")
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True, default="")
+    stage_results = models.JSONField(default=list, blank=True)
+    critical_issues = models.JSONField(default=list, blank=True)
+    statistics = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "regression analyses"
+        indexes = [models.Index(fields=["status", "started_at"], name="analysis_status_started_idx")]
+
+    def __str__(self) -> str:
+        return f"analysis {self.pk} ({self.status}{', ' + self.verdict if self.verdict else ''})"
+
+
+class GoldenQuery(models.Model):
+    """A question whose answer must not regress; runs re-ask it and compare with the baseline."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    question = models.TextField()
+    tenant_id = models.CharField(max_length=64, default="default")
+    options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides for this query's analyses.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "golden queries"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current_baseline(self) -> Baseline | None:
+        return self.baselines.order_by("-created_at", "-id").first()
+
+
+class Baseline(models.Model):
+    """Pins a trace as the expected answer of a golden query. Append-only: the newest wins."""
+
+    golden_query = models.ForeignKey(GoldenQuery, on_delete=models.CASCADE, related_name="baselines")
+    trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.golden_query} → {self.trace_id}"
+
+
+class RegressionRun(models.Model):
+    """One re-run of a golden query: a real candidate trace and its analysis."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual"
+        ASSET_PUBLISH = "asset_publish"
+        SCHEDULE = "schedule"
+
+    golden_query = models.ForeignKey(GoldenQuery, on_delete=models.CASCADE, related_name="runs")
+    baseline = models.ForeignKey(Baseline, on_delete=models.PROTECT, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    overrides = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
+    candidate_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="runs")
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="run_status_created_idx")]
+
+    def __str__(self) -> str:
+        return f"run of {self.golden_query} ({self.status})"

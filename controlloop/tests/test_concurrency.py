@@ -7,7 +7,7 @@ from django.db import connection, connections
 
 from controlloop.contracts import ReplanTrigger
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
-from controlloop.services import replan_decide
+from controlloop.services import ensure_default_policy, replan_decide
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,7 +29,7 @@ def test_concurrent_decisions_respect_the_replan_limit(monkeypatch):
         return real_decide(data)
 
     monkeypatch.setattr(services, "decide", slow_decide)
-    policy = ReplanPolicy.objects.get(is_default=True)
+    policy = ensure_default_policy()
     policy.max_replans = 1
     policy.save()
     # The ledger row exists already (as after a first decision), so only the row lock can serialise.

@@ -3,6 +3,7 @@
 import pytest
 
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
+from controlloop.services import ensure_default_policy
 from inspector.contracts import ExecutionContext
 from inspector.pipeline.runner import pipeline_run
 from inspector.selectors import stage_run_with_payload
@@ -82,7 +83,7 @@ def test_tenant_policy_wins_and_a_disallowed_trigger_is_vetoed():
 
 
 def test_breaker_opens_after_failed_replans():
-    policy = ReplanPolicy.objects.get(is_default=True)
+    policy = ensure_default_policy()
     policy.max_replans = 1
     policy.save()
     run("Events on zz-a-01 today")  # 1 failed replan

@@ -114,6 +114,7 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
+            "analysis": trace_page.latest_analysis(baseline_id, trace.trace_id) if comparison else None,
             "title": f"Compare {trace.trace_id}",
             "trace": trace,
             "baseline_id": baseline_id,

@@ -18,6 +18,7 @@ from inspector.asset_specs import validate_spec
 from inspector.errors import Conflict, InvalidInput
 from inspector.models import Asset, AssetVersion, TraceAssetUsage
 from inspector.models.assets import AssetType
+from inspector.signals import asset_version_published
 
 
 def asset_create(
@@ -94,6 +95,7 @@ def asset_version_publish(*, version: AssetVersion) -> AssetVersion:
     version.status = AssetVersion.Status.PUBLISHED
     version.published_at = now
     version.save(update_fields=["status", "published_at"])
+    transaction.on_commit(lambda: asset_version_published.send(sender=AssetVersion, version=version))
     return version
 
 

@@ -114,3 +114,25 @@ def test_by_trace_id_redirects_to_the_trace_page(admin_client_logged, db):
     trace, _ = trace_ingest(payload=trace_body(trace_id="t-redirect"))
     response = admin_client_logged.get("/admin/inspector/trace/by-id/t-redirect/")
     assert response.status_code == 302 and response["Location"].endswith(f"/trace/{trace.pk}/change/")
+
+
+def test_regression_admin_pages_open(admin_client_logged, db):
+    import copy
+
+    from regression.models import GoldenQuery, RegressionAnalysis
+    from regression.services import analysis_execute
+
+    base = trace_body(trace_id="ra-base")
+    trace_ingest(payload=base)
+    cand = copy.deepcopy(base)
+    cand["trace_id"] = "ra-cand"
+    trace_ingest(payload=cand)
+    analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=["ra-base"],
+                                                 candidate_trace_ids=["ra-cand"])
+    analysis_execute(analysis_id=analysis.pk)
+    GoldenQuery.objects.create(name="q", question="q")
+    for url in ("/admin/regression/regressionanalysis/", f"/admin/regression/regressionanalysis/{analysis.pk}/change/",
+                "/admin/regression/goldenquery/", "/admin/regression/regressionrun/",
+                "/admin/controlloop/replanevent/", "/admin/controlloop/replanpolicy/",
+                "/admin/controlloop/replanevent/timeline/"):
+        assert admin_client_logged.get(url).status_code == 200, url

@@ -177,3 +177,17 @@ def test_trace_page_screenshots(staff_page, live_server, pipeline_trace):
         page.emulate_media(color_scheme=scheme)
         save_screenshot(page, f"trace-page-{scheme}.png")
     assert page.locator("details.ops-stage[open]").count() == 1
+
+
+def test_compare_page_shows_the_regression_analysis(staff_page, live_server, pipeline_trace):
+    from regression.services import analysis_request
+
+    broken = pipeline_run(context=ExecutionContext(question="What does checkout depend on? last 400 days"))
+    analysis_request(baseline_trace_ids=[pipeline_trace.trace_id], candidate_trace_ids=[broken.trace_id])
+    page = staff_page
+    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[broken.pk])
+              + f"?baseline={pipeline_trace.trace_id}")
+    analysis = page.get_by_test_id("analysis")
+    expect(analysis).to_contain_text("FAIL")
+    expect(analysis).to_contain_text("critical")
+    expect(analysis.locator("code").first).to_contain_text("/")

@@ -1,0 +1,92 @@
+"""Regression analysis timings.
+
+    python benchmarks/regression.py                 # SQLite and PostgreSQL
+    python benchmarks/regression.py --only current
+
+1. Two five-stage traces whose outputs are ~1 MB each (5,000 keyed rows per
+   stage, 1% of them changed in the candidate): the whole analysis (load
+   payloads, structural diff, scoring). Target < 300 ms.
+2. A 20-vs-20 group analysis (statistics per stage and metric). Target < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from _django import benchmark_database, run_on_sqlite_and_postgresql
+
+
+def _big_trace(trace_id: str, changed: bool) -> dict:
+    from tests.factories import trace_body
+
+    body = trace_body(trace_id=trace_id)
+    for stage in body["stages"]:
+        rows = [{"id": f"ci-{i:05d}", "name": f"host-{i}", "status": "active", "owner": "platform",
+                 "location": "eu-west-1a", "value": i * 1.5, "note": "x" * 90} for i in range(5000)]
+        if changed:
+            for i in range(0, 5000, 100):
+                rows[i] = {**rows[i], "status": "maintenance"}
+        stage["output"]["result"]["rows"] = rows
+    return body
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def run_current(repeat: int) -> None:
+    with benchmark_database() as vendor:
+        from inspector.services import trace_ingest
+        from regression.models import RegressionAnalysis
+        from regression.services import analysis_execute
+        from tests.factories import trace_body
+
+        trace_ingest(payload=_big_trace("big-base", changed=False))
+        trace_ingest(payload=_big_trace("big-cand", changed=True))
+
+        def pair() -> None:
+            analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=["big-base"],
+                                                         candidate_trace_ids=["big-cand"])
+            result = analysis_execute(analysis_id=analysis.pk)
+            assert result.status == "completed", result.error_message
+
+        for i in range(20):
+            trace_ingest(payload=trace_body(trace_id=f"gb-{i}"))
+            slow = trace_body(trace_id=f"gc-{i}")
+            for stage in slow["stages"]:
+                stage["output"]["duration_ms"] = 30 + i
+            trace_ingest(payload=slow)
+
+        def group() -> None:
+            analysis = RegressionAnalysis.objects.create(kind="group", baseline_trace_ids=[f"gb-{i}" for i in range(20)],
+                                                         candidate_trace_ids=[f"gc-{i}" for i in range(20)])
+            result = analysis_execute(analysis_id=analysis.pk)
+            assert result.status == "completed", result.error_message
+
+        pair_ms, group_ms = _timed(pair, repeat), _timed(group, repeat)
+        print(f"[{vendor:10}] pair of 5-stage traces with ~1 MB outputs: median {statistics.median(pair_ms):.0f} ms, "
+              f"max {max(pair_ms):.0f} ms (target < 300 ms)", flush=True)
+        print(f"[{vendor:10}] 20-vs-20 group analysis: median {statistics.median(group_ms):.0f} ms, "
+              f"max {max(group_ms):.0f} ms (target < 2 s)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", choices=["current", "both"], default="both")
+    args = parser.parse_args()
+    if args.only == "current":
+        run_current(args.repeat)
+    else:
+        run_on_sqlite_and_postgresql(__file__, ["--repeat", str(args.repeat)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Test settings: the normal settings, with tasks run in-process by default.
+
+CI points CELERY_BROKER_URL at Redis; tests still run tasks eagerly unless a
+test starts a real worker (regression/tests/test_worker.py does).
+"""
+
+from opsproject.settings import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,135 @@
+"""``/inspector/regression`` endpoints: analyses, stage compare, golden queries, runs."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inspector.contracts import StageOutput
+from inspector.errors import InvalidInput, NotFound
+from regression import selectors, services
+from regression.engine import ScoringConfig, compare_stage
+from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
+from regression.serializers import (
+    AnalysisSerializer,
+    AnalyzeRequestSerializer,
+    GoldenQuerySerializer,
+    RunRequestSerializer,
+    RunSerializer,
+    SetBaselineSerializer,
+    StageCompareSerializer,
+)
+
+
+class AnalyzeView(generics.GenericAPIView):
+    """Start an analysis (asynchronous): 202 with its id; poll GET …/regression/{analysis_id}."""
+
+    queryset = RegressionAnalysis.objects.none()
+    serializer_class = AnalyzeRequestSerializer
+
+    @extend_schema(responses={202: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        analysis = services.analysis_request(baseline_trace_ids=data["baseline"], candidate_trace_ids=data["candidate"],
+                                             options=data["options"], user=request.user)
+        analysis.refresh_from_db(fields=["status"])
+        return Response({"analysis_id": str(analysis.pk), "status": analysis.status,
+                         "url": f"/inspector/regression/{analysis.pk}"}, status=status.HTTP_202_ACCEPTED)
+
+
+class AnalysisDetailView(generics.RetrieveAPIView):
+    queryset = RegressionAnalysis.objects.all()
+    serializer_class = AnalysisSerializer
+    lookup_url_kwarg = "analysis_id"
+
+
+class StageCompareView(generics.GenericAPIView):
+    """Compare one stage synchronously: two trace ids and a stage, or two StageOutput bodies."""
+
+    queryset = RegressionAnalysis.objects.none()
+    serializer_class = StageCompareSerializer
+    action_permissions = {"": ["regression.view_regressionanalysis"]}
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            config = ScoringConfig.from_overrides(data["options"])
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="options") from exc
+        stage = data["stage"]
+        if "baseline" in data:
+            base, cand = (_snapshot_from_body(stage, data[side], side) for side in ("baseline", "candidate"))
+        else:
+            if data["baseline_trace_id"] == data["candidate_trace_id"]:
+                raise InvalidInput("a trace cannot be compared with itself")
+            snapshots = selectors.trace_snapshots([data["baseline_trace_id"], data["candidate_trace_id"]])
+            base = snapshots[data["baseline_trace_id"]].stages.get(stage)
+            cand = snapshots[data["candidate_trace_id"]].stages.get(stage)
+            if base is None and cand is None:
+                raise NotFound(f"neither trace has stage {stage!r} (or the trace ids are unknown)")
+        return Response(compare_stage(base, cand, config, None).model_dump(mode="json"))
+
+
+def _snapshot_from_body(stage: str, body: dict, side: str):
+    from regression.engine import StageSnapshot
+
+    output = StageOutput.model_validate(body)  # a 400 with field errors when malformed
+    if output.stage != stage:
+        raise InvalidInput(f"{side}.stage is {output.stage!r}, expected {stage!r}", field=side)
+    diagnostics = output.diagnostics
+    return StageSnapshot(stage=stage, status=diagnostics.status, warnings=diagnostics.warnings,
+                         errors=diagnostics.errors, empty_flags=diagnostics.empty_flags, counts=diagnostics.counts,
+                         references_count=len(output.references), duration_ms=output.duration_ms,
+                         output=output.model_dump(mode="json"))
+
+
+class GoldenQueryViewSet(viewsets.ModelViewSet):
+    queryset = GoldenQuery.objects.all()
+    serializer_class = GoldenQuerySerializer
+    filter_backends: list = []
+    action_permissions = {
+        ("baseline", "GET"): ["regression.view_baseline"],
+        ("baseline", "POST"): ["regression.add_baseline"],
+        "run": ["regression.add_regressionrun"],
+    }
+
+    @extend_schema(methods=["POST"], request=SetBaselineSerializer, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get", "post"])
+    def baseline(self, request: Request, pk: str) -> Response:
+        query = self.get_object()
+        if request.method == "GET":
+            return Response([{"trace_id": b.trace_id, "note": b.note, "created_at": b.created_at}
+                             for b in query.baselines.all()[:100]])
+        serializer = SetBaselineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        baseline = services.golden_query_set_baseline(golden_query=query, user=request.user,
+                                                      **serializer.validated_data)
+        return Response({"trace_id": baseline.trace_id, "note": baseline.note, "created_at": baseline.created_at},
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RunRequestSerializer, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request: Request, pk: str) -> Response:
+        serializer = RunRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = services.golden_query_run(golden_query=self.get_object(), overrides=serializer.validated_data["overrides"])
+        run.refresh_from_db()
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = RegressionRun.objects.none()
+    serializer_class = RunSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.run_list(self.request.query_params)

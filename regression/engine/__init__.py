@@ -1,0 +1,17 @@
+"""Pure stage comparison engine (SPEC §5): no ORM, no I/O; see docs/regression-scoring.md."""
+
+from regression.engine.contracts import Issue, PairResult, ScoringConfig, StageResult, StageSnapshot, TraceSnapshot
+from regression.engine.diff import structural_diff
+from regression.engine.scoring import compare_pair, compare_stage
+
+__all__ = [
+    "Issue",
+    "PairResult",
+    "ScoringConfig",
+    "StageResult",
+    "StageSnapshot",
+    "TraceSnapshot",
+    "compare_pair",
+    "compare_stage",
+    "structural_diff",
+]

@@ -1,0 +1,199 @@
+"""Contracts of the stage comparison engine (SPEC §5).
+
+Inputs are snapshots of two traces (baseline and candidate); the output is a
+``PairResult`` with a 0..100 ``regression_score`` (0 = no regression), a
+verdict and one ``Issue`` per finding. Every penalty and threshold lives in
+``ScoringConfig``; docs/regression-scoring.md is the table of record.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from inspector.contracts import Contract
+
+Status = Literal["ok", "warning", "error"]
+Presence = Literal["both", "baseline_only", "candidate_only"]
+Verdict = Literal["PASS", "WARN", "FAIL"]
+
+# Keys whose values change from run to run of the same question. Patterns are
+# matched against a whole dict key (re.fullmatch). Row `id`/`entity_id` are
+# deliberately absent: they are content, and a different row is a real change.
+DEFAULT_VOLATILE_PATTERNS: tuple[str, ...] = (
+    r"duration_ms",
+    r"elapsed_ms",
+    r"latency_ms",
+    r"took_ms",
+    r"[a-z_]*_at",  # created_at, started_at, planned_at ... (the Django/Rails convention)
+    r"timestamp",
+    r"ts",
+    r"(parent_)?trace_id",
+    r"(request|span|run|correlation|session|attempt)_id",
+)
+
+
+class StageSnapshot(Contract):
+    """What the engine needs of one stage run; ``output`` is the full StageOutput dict."""
+
+    stage: str = Field(min_length=1)
+    status: Status = "ok"
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    empty_flags: dict[str, bool] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    references_count: int = Field(default=0, ge=0)
+    duration_ms: int = Field(default=0, ge=0)
+    output: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_output(cls, output: dict[str, Any]) -> StageSnapshot:
+        """Build a snapshot from a StageOutput dict (``{stage, result, diagnostics, references, duration_ms}``)."""
+        diagnostics = output.get("diagnostics") or {}
+        return cls(
+            stage=str(output.get("stage", "")),
+            status=diagnostics.get("status") or "ok",
+            warnings=diagnostics.get("warnings") or [],
+            errors=diagnostics.get("errors") or [],
+            empty_flags=diagnostics.get("empty_flags") or {},
+            counts=diagnostics.get("counts") or {},
+            references_count=len(output.get("references") or []),
+            duration_ms=output.get("duration_ms") or 0,
+            output=output,
+        )
+
+
+class TraceSnapshot(Contract):
+    """One trace: its stages keyed by stage name."""
+
+    trace_id: str = ""
+    stages: dict[str, StageSnapshot] = Field(default_factory=dict)
+    route: str = ""
+
+    @model_validator(mode="after")
+    def _keys_name_their_stage(self) -> TraceSnapshot:
+        wrong = [key for key, snap in self.stages.items() if snap.stage != key]
+        if wrong:
+            raise ValueError(f"stages keyed under the wrong name: {', '.join(sorted(wrong))}")
+        return self
+
+
+class ScoringConfig(Contract):
+    """Every penalty and threshold of the engine; see docs/regression-scoring.md."""
+
+    missing_stage_penalty: int = Field(default=100, ge=0)
+    new_stage_penalty: int = Field(default=10, ge=0)
+    status_warning_penalty: int = Field(default=20, ge=0)
+    status_error_penalty: int = Field(default=100, ge=0)
+    new_error_penalty: int = Field(default=25, ge=0)
+    new_error_cap: int = Field(default=50, ge=0)
+    new_warning_penalty: int = Field(default=10, ge=0)
+    new_warning_cap: int = Field(default=30, ge=0)
+    result_empty_penalty: int = Field(default=60, ge=0)
+    empty_flag_penalty: int = Field(default=10, ge=0)
+    count_change_pct: float = Field(default=10.0, ge=0)
+    count_change_penalty: int = Field(default=10, ge=0)
+    count_change_cap: int = Field(default=30, ge=0)
+    count_to_zero_penalty: int = Field(default=30, ge=0)
+    references_change_pct: float = Field(default=10.0, ge=0)
+    references_change_penalty: int = Field(default=10, ge=0)
+    references_to_zero_penalty: int = Field(default=30, ge=0)
+    structural_change_penalty: int = Field(default=2, ge=0)
+    structural_change_cap: int = Field(default=40, ge=0)
+    max_structural_issues: int = Field(default=100, ge=0)
+    duration_min_pct: float = Field(default=50.0, ge=0)
+    duration_min_ms: int = Field(default=50, ge=0)
+    duration_penalty: int = Field(default=20, ge=0)
+    duration_severe_pct: float = Field(default=100.0, ge=0)
+    duration_severe_penalty: int = Field(default=30, ge=0)
+    plan_kind_penalty: int = Field(default=100, ge=0)
+    plan_intent_penalty: int = Field(default=100, ge=0)
+    warn_at: int = Field(default=20, ge=0, le=100)
+    fail_at: int = Field(default=50, ge=0, le=100)
+    volatile_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_VOLATILE_PATTERNS))
+    list_keys: list[str] = Field(default_factory=lambda: ["id", "entity_id", "event_id", "name"])
+    # Top-level output keys left out of the structural diff because dedicated
+    # rules already score them (status, errors, counts ...).
+    diff_ignore_keys: list[str] = Field(default_factory=lambda: ["diagnostics"])
+
+    @field_validator("volatile_patterns", mode="after")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"volatile pattern {pattern!r} is not a valid regex: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _warn_below_fail(self) -> ScoringConfig:
+        if self.warn_at > self.fail_at:
+            raise ValueError(f"warn_at ({self.warn_at}) must not exceed fail_at ({self.fail_at})")
+        return self
+
+    @classmethod
+    def from_overrides(cls, overrides: dict[str, Any] | None = None) -> ScoringConfig:
+        """Defaults with ``overrides`` applied; unknown keys or bad values raise ``ValueError``."""
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"unknown scoring option(s): {', '.join(unknown)}")
+        # pydantic.ValidationError is a ValueError, so bad values fail the same way.
+        return cls.model_validate(overrides)
+
+
+class Issue(Contract):
+    """One finding: where (stage + RFC 6901 pointer), what, both values and its penalty."""
+
+    stage: str
+    pointer: str = ""
+    kind: str
+    baseline: Any = None
+    candidate: Any = None
+    message: str
+    penalty: int = Field(default=0, ge=0)
+    critical: bool = False
+
+
+class DurationDelta(Contract):
+    baseline: int = 0
+    candidate: int = 0
+    delta_ms: int = 0
+    # None when the baseline took 0 ms: a relative change is undefined there.
+    delta_pct: float | None = 0.0
+
+
+class CountDelta(Contract):
+    baseline: int = 0
+    candidate: int = 0
+    delta: int = 0
+
+
+class OutputDiff(Contract):
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+
+
+class StageResult(Contract):
+    stage: str
+    presence: Presence
+    score: int = Field(default=0, ge=0, le=100)
+    issues: list[Issue] = Field(default_factory=list)
+    duration: DurationDelta = Field(default_factory=DurationDelta)
+    counts: dict[str, CountDelta] = Field(default_factory=dict)
+    diff: OutputDiff = Field(default_factory=OutputDiff)
+    noise_ignored: list[str] = Field(default_factory=list)
+    improvements: list[str] = Field(default_factory=list)
+
+
+class PairResult(Contract):
+    score: int = Field(default=0, ge=0, le=100)
+    verdict: Verdict = "PASS"
+    stages: list[StageResult] = Field(default_factory=list)
+    critical_issues: list[Issue] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)

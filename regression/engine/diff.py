@@ -1,0 +1,230 @@
+"""Structural diff of two JSON documents as RFC 6901 pointers.
+
+deepdiff does the comparison; this module only prepares its input and maps
+its paths back to pointers. Preparation does two things:
+
+* volatile keys (``ScoringConfig.volatile_patterns``, whole-key regexes) are
+  dropped, so durations, timestamps and trace ids never show up as changes;
+* a list of objects that all carry one of ``ScoringConfig.list_keys`` with
+  unique values on both sides becomes a ``{key value: item}`` mapping, so an
+  insertion at index 0 is one added item instead of N changed ones.
+
+deepdiff's own ``iterable_compare_func`` was tried first; with it deepdiff 9
+reports swapped baseline/candidate indices for matched items and stops using
+difflib alignment for lists of scalars, so keyed matching is done here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from deepdiff import DeepDiff
+
+if TYPE_CHECKING:
+    from regression.engine.contracts import ScoringConfig
+
+_ADDED = ("dictionary_item_added", "iterable_item_added")
+_REMOVED = ("dictionary_item_removed", "iterable_item_removed")
+_CHANGED = ("values_changed", "type_changes")
+
+
+class StructuralDiff(TypedDict):
+    added: list[str]
+    removed: list[str]
+    changed: list[tuple[str, Any, Any]]
+
+
+class _KeyedList(dict):
+    """A list of objects re-shaped as ``{key value: item}``; ``positions`` maps key values back to indices."""
+
+    def __init__(self, items: dict[Any, Any], positions: dict[Any, int]) -> None:
+        super().__init__(items)
+        self.positions = positions
+
+
+def structural_diff(baseline: dict[str, Any], candidate: dict[str, Any], config: ScoringConfig) -> StructuralDiff:
+    """Compare two documents; pointers of removed items are baseline pointers, the rest candidate pointers."""
+    volatile = _volatile_regex(tuple(config.volatile_patterns))
+    list_keys = tuple(config.list_keys)
+    prep_b, prep_c = _prepare_pair(baseline, candidate, volatile, list_keys)
+    prep_b, prep_c = _prune_equal(prep_b, prep_c)
+    # threshold_to_diff_deeper=0: pruning removes the shared keys, and deepdiff 8+ would otherwise
+    # report a mapping with few shared keys as one whole change instead of item by item.
+    tree = DeepDiff(prep_b, prep_c, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0)
+    result: StructuralDiff = {"added": [], "removed": [], "changed": []}
+    for kind, levels in tree.items():
+        for level in levels:
+            if kind in _ADDED:
+                result["added"].append(_pointer(prep_c, level.path(output_format="list", use_t2=True)))
+            elif kind in _REMOVED:
+                result["removed"].append(_pointer(prep_b, level.path(output_format="list")))
+            elif kind in _CHANGED:
+                pointer = _pointer(prep_c, level.path(output_format="list", use_t2=True))
+                result["changed"].append((pointer, _plain(level.t1), _plain(level.t2)))
+            # iterable_item_moved is ignored on purpose: keyed items are matched
+            # by key, and their position shifting is a consequence, not a change.
+    result["added"].sort(key=_pointer_sort_key)
+    result["removed"].sort(key=_pointer_sort_key)
+    result["changed"].sort(key=lambda item: _pointer_sort_key(item[0]))
+    return result
+
+
+def _prune_equal(b: Any, c: Any) -> tuple[Any, Any]:
+    """Drop mapping entries equal on both sides before deepdiff sees them.
+
+    deepdiff walks every node in Python; on megabyte outputs where 1% changed
+    that took seconds. Python's own ``==`` (in C) settles the equal subtrees,
+    so deepdiff only walks the parts that differ. Keyed lists keep their
+    positions, so pointers stay right; positional lists are left whole because
+    dropping items would shift the indices deepdiff reports.
+    """
+    if not (isinstance(b, dict) and isinstance(c, dict)):
+        return b, c
+    kept_b, kept_c = {}, {}
+    for key, value in b.items():
+        if key in c and value == c[key]:
+            continue
+        if key in c:
+            kept_b[key], kept_c[key] = _prune_equal(value, c[key])
+        else:
+            kept_b[key] = value
+    for key, value in c.items():
+        if key not in b:
+            kept_c[key] = value
+    if isinstance(b, _KeyedList):
+        return _KeyedList(kept_b, b.positions), _KeyedList(kept_c, c.positions)  # type: ignore[attr-defined]
+    return kept_b, kept_c
+
+
+def escape_token(token: Any) -> str:
+    """Escape one pointer token (RFC 6901 §3: ``~`` → ``~0``, ``/`` → ``~1``)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=32)
+def _volatile_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+def _is_volatile(key: Any, volatile: re.Pattern[str] | None) -> bool:
+    return volatile is not None and isinstance(key, str) and volatile.fullmatch(key) is not None
+
+
+def _prepare_pair(b: Any, c: Any, volatile: re.Pattern[str] | None, keys: tuple[str, ...]) -> tuple[Any, Any]:
+    """Prepare both sides together so matching sub-lists are keyed the same way on both."""
+    if isinstance(b, dict) and isinstance(c, dict):
+        return _prepare_mappings(b, c, volatile, keys)
+    if isinstance(b, list) and isinstance(c, list):
+        key = _shared_key(b, c, keys)
+        if key is None:
+            return _prepare_positional(b, c, volatile, keys)
+        return _prepare_keyed(b, c, key, volatile, keys)
+    return _prepare_one(b, volatile), _prepare_one(c, volatile)
+
+
+def _prepare_mappings(
+    b: dict, c: dict, volatile: re.Pattern[str] | None, keys: tuple[str, ...], *, skip_volatile: bool = True
+) -> tuple[dict, dict]:
+    """Prepare two mappings; entries equal on both sides are left out altogether.
+
+    Python's ``==`` (in C) settles equal subtrees at once, so only the parts
+    that differ are prepared and handed to deepdiff — on megabyte outputs
+    where a few rows changed, that is the difference between seconds and
+    milliseconds. Leaving them out loses nothing: equal entries have no diff.
+    """
+    prep_b: dict = {}
+    prep_c: dict = {}
+    for k, value in b.items():
+        if skip_volatile and _is_volatile(k, volatile):
+            continue
+        if k not in c:
+            prep_b[k] = _prepare_one(value, volatile)
+        elif value != c[k]:
+            prep_b[k], prep_c[k] = _prepare_pair(value, c[k], volatile, keys)
+    for k, value in c.items():
+        if k not in b and not (skip_volatile and _is_volatile(k, volatile)):
+            prep_c[k] = _prepare_one(value, volatile)
+    return prep_b, prep_c
+
+
+def _prepare_positional(b: list, c: list, volatile: re.Pattern[str] | None, keys: tuple[str, ...]) -> tuple[list, list]:
+    # deepdiff pairs unhashable items by position, so nested lists are keyed
+    # against the item at the same index on the other side.
+    pairs = [_prepare_pair(x, y, volatile, keys) for x, y in zip(b, c)]
+    prep_b = [p[0] for p in pairs] + [_prepare_one(x, volatile) for x in b[len(c) :]]
+    prep_c = [p[1] for p in pairs] + [_prepare_one(y, volatile) for y in c[len(b) :]]
+    return prep_b, prep_c
+
+
+def _prepare_keyed(
+    b: list, c: list, key: str, volatile: re.Pattern[str] | None, keys: tuple[str, ...]
+) -> tuple[_KeyedList, _KeyedList]:
+    # Keys are repr()s: deepdiff rewrites numeric dict keys when numeric type
+    # changes are ignored, and repr keeps 1 and "1" apart.
+    by_key_b = {repr(item[key]): item for item in b}
+    by_key_c = {repr(item[key]): item for item in c}
+    items_b, items_c = _prepare_mappings(by_key_b, by_key_c, volatile, keys, skip_volatile=False)
+    positions_b = {repr(item[key]): index for index, item in enumerate(b)}
+    positions_c = {repr(item[key]): index for index, item in enumerate(c)}
+    return _KeyedList(items_b, positions_b), _KeyedList(items_c, positions_c)
+
+
+def _prepare_one(node: Any, volatile: re.Pattern[str] | None) -> Any:
+    """One side only (added, removed or type-changed subtree): just drop volatile keys."""
+    if isinstance(node, dict):
+        return {k: _prepare_one(v, volatile) for k, v in node.items() if not _is_volatile(k, volatile)}
+    if isinstance(node, list):
+        return [_prepare_one(item, volatile) for item in node]
+    return node
+
+
+def _shared_key(b: list, c: list, keys: tuple[str, ...]) -> str | None:
+    """First key every object on both sides carries with a scalar value unique within its side."""
+    items = b + c
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    for key in keys:
+        if all(_unique_scalar_values(side, key) for side in (b, c)):
+            return key
+    return None
+
+
+def _unique_scalar_values(items: list[dict], key: str) -> bool:
+    values = [item.get(key) for item in items]
+    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        return False
+    return len(set(values)) == len(values)
+
+
+def _pointer(root: Any, path: list[Any]) -> str:
+    """Turn a deepdiff path (walked on the prepared document it belongs to) into a pointer."""
+    tokens: list[str] = []
+    node = root
+    for segment in path:
+        if isinstance(node, _KeyedList):
+            tokens.append(str(node.positions[segment]))
+        else:
+            tokens.append(escape_token(segment))
+        node = node[segment] if isinstance(node, (dict, list)) else None
+    return "".join(f"/{token}" for token in tokens)
+
+
+def _plain(node: Any) -> Any:
+    """Undo preparation for a value reported back to the caller."""
+    if isinstance(node, _KeyedList):
+        ordered = sorted(node.items(), key=lambda kv: node.positions[kv[0]])
+        return [_plain(item) for _, item in ordered]
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
+def _pointer_sort_key(pointer: str) -> list[tuple[int, Any]]:
+    # Numeric tokens sort numerically so /rows/10 comes after /rows/2.
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in pointer.split("/")]

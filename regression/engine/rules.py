@@ -1,0 +1,238 @@
+"""The penalty rules for a stage present on both sides, one function per row of the table.
+
+Each rule appends to a ``Findings``: issues (with their penalty), improvements
+(never penalised) and deltas skipped because they sit inside the baseline's
+own run-to-run spread. docs/regression-scoring.md documents every rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonpointer import resolve_pointer
+
+from regression.engine.contracts import CountDelta, DurationDelta, Issue, ScoringConfig, StageSnapshot
+from regression.engine.diff import escape_token, structural_diff
+
+_STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
+# Run-specific fragments (numbers, hex ids) are masked before messages are
+# compared, so "timeout after 5012 ms" and "... 5020 ms" are the same warning.
+_MESSAGE_NOISE = re.compile(r"\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b|\d+", re.IGNORECASE)
+
+
+@dataclass
+class Findings:
+    stage: str
+    noise: dict[str, float]
+    issues: list[Issue] = field(default_factory=list)
+    improvements: list[str] = field(default_factory=list)
+    noise_ignored: list[str] = field(default_factory=list)
+
+    def add(
+        self, pointer: str, kind: str, baseline: Any, candidate: Any, message: str, penalty: int, critical: bool = False
+    ) -> None:
+        self.issues.append(
+            Issue(stage=self.stage, pointer=pointer, kind=kind, baseline=baseline, candidate=candidate,
+                  message=f"{self.stage}: {message}", penalty=penalty, critical=critical)
+        )
+
+    def within_noise(self, metric: str, delta: float, alias: str = "") -> bool:
+        """True (and noted) when ``delta`` is no larger than the baseline's spread for ``metric`` (or ``alias``)."""
+        spread = self.noise.get(metric, self.noise.get(alias) if alias else None)
+        if spread is None or abs(delta) > spread:
+            return False
+        self.noise_ignored.append(f"{metric}: change of {delta:+g} is within the baseline spread of {spread:g}")
+        return True
+
+
+def status(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    before, after = _STATUS_RANK[b.status], _STATUS_RANK[c.status]
+    if after < before:
+        f.improvements.append(f"status improved from {b.status} to {c.status}")
+    elif after > before and c.status == "error":
+        f.add("/diagnostics/status", "newly_failing", b.status, c.status,
+              f"status went from {b.status} to error (newly failing).", cfg.status_error_penalty, critical=True)
+    elif after > before:
+        f.add("/diagnostics/status", "status_worse", b.status, c.status,
+              f"status went from {b.status} to {c.status}.", cfg.status_warning_penalty)
+
+
+def messages(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig, which: str) -> None:
+    """New errors or warnings (``which``), each penalised up to the cap; resolved ones are improvements."""
+    if which == "errors":
+        penalty, cap = cfg.new_error_penalty, cfg.new_error_cap
+    else:
+        penalty, cap = cfg.new_warning_penalty, cfg.new_warning_cap
+    before_list, after_list = getattr(b, which), getattr(c, which)
+    unmatched = Counter(_MESSAGE_NOISE.sub("#", m) for m in before_list)
+    budget = cap
+    for index, message in enumerate(after_list):
+        masked = _MESSAGE_NOISE.sub("#", message)
+        if unmatched[masked] > 0:
+            unmatched[masked] -= 1
+            continue
+        charged, budget = _charge(penalty, budget)
+        f.add(f"/diagnostics/{which}/{index}", f"new_{which[:-1]}", None, message,
+              f"new {which[:-1]}: {message!r}.", charged)
+    resolved = sum(unmatched.values())
+    if resolved:
+        f.improvements.append(f"{resolved} {which} from the baseline no longer occur")
+
+
+def empty_flags(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    for flag in sorted(set(b.empty_flags) | set(c.empty_flags)):
+        before, after = b.empty_flags.get(flag, False), c.empty_flags.get(flag, False)
+        pointer = f"/diagnostics/empty_flags/{escape_token(flag)}"
+        if before and not after:
+            f.improvements.append(f"{flag} is no longer set")
+        elif after and not before and flag == "result_empty":
+            f.add(pointer, "result_newly_empty", before, after, "result is newly empty.",
+                  cfg.result_empty_penalty, critical=True)
+        elif after and not before:
+            f.add(pointer, "empty_flag_set", before, after, f"{flag} is newly set.", cfg.empty_flag_penalty)
+
+
+def counts(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, CountDelta]:
+    """Penalise counts that moved by ≥ count_change_pct (capped) or fell to zero; missing keys count as 0."""
+    deltas: dict[str, CountDelta] = {}
+    budget = cfg.count_change_cap
+    for key in sorted(set(b.counts) | set(c.counts)):
+        before, after = b.counts.get(key, 0), c.counts.get(key, 0)
+        deltas[key] = CountDelta(baseline=before, candidate=after, delta=after - before)
+        if not _relative_change(before, after, cfg.count_change_pct):
+            continue
+        if f.within_noise(f"counts.{key}", after - before, alias=key):
+            continue
+        pointer = f"/diagnostics/counts/{escape_token(key)}"
+        if after == 0:
+            f.add(pointer, "count_to_zero", before, after, f"count {key!r} fell from {before} to 0.",
+                  cfg.count_to_zero_penalty)
+            continue
+        charged, budget = _charge(cfg.count_change_penalty, budget)
+        f.add(pointer, "count_changed", before, after, f"count {key!r} changed from {before} to {after}.", charged)
+    return deltas
+
+
+def references(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    before, after = b.references_count, c.references_count
+    if not _relative_change(before, after, cfg.references_change_pct):
+        return
+    if f.within_noise("references_count", after - before, alias="references"):
+        return
+    if after == 0:
+        f.add("/references", "references_to_zero", before, after,
+              f"references fell from {before} to 0.", cfg.references_to_zero_penalty)
+    else:
+        f.add("/references", "references_changed", before, after,
+              f"references changed from {before} to {after}.", cfg.references_change_penalty)
+
+
+def duration(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> DurationDelta:
+    """Penalise a slowdown only when it is large both relatively and absolutely, so fast-stage jitter never counts."""
+    delta = c.duration_ms - b.duration_ms
+    pct = None if b.duration_ms == 0 else round(100.0 * delta / b.duration_ms, 2)
+    result = DurationDelta(baseline=b.duration_ms, candidate=c.duration_ms, delta_ms=delta, delta_pct=pct)
+    significant = abs(delta) >= cfg.duration_min_ms and (pct is None or abs(pct) >= cfg.duration_min_pct)
+    if not significant or delta == 0:
+        return result
+    if delta < 0:
+        f.improvements.append(f"faster by {-delta} ms")
+        return result
+    if f.within_noise("duration_ms", delta):
+        return result
+    severe = pct is None or pct >= cfg.duration_severe_pct
+    shown = "from 0 ms" if pct is None else f"{pct:+g}%"
+    f.add("/duration_ms", "duration_slower", b.duration_ms, c.duration_ms,
+          f"took {c.duration_ms} ms instead of {b.duration_ms} ms (+{delta} ms, {shown}).",
+          cfg.duration_severe_penalty if severe else cfg.duration_penalty)
+    return result
+
+
+def plan(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    """route_plan only: a different plan kind or intent means a different answer path."""
+    kind_b, kind_c = plan_kind(b.output), plan_kind(c.output)
+    if kind_b != kind_c:
+        f.add("/result/kind", "plan_kind_changed", kind_b, kind_c,
+              f"plan kind changed from {kind_b!r} to {kind_c!r}.", cfg.plan_kind_penalty, critical=True)
+    (ptr_b, intent_b), (ptr_c, intent_c) = plan_intent(b.output), plan_intent(c.output)
+    if intent_b != intent_c:
+        f.add(ptr_c or ptr_b, "plan_intent_changed", intent_b, intent_c,
+              f"plan intent changed from {intent_b!r} to {intent_c!r}.", cfg.plan_intent_penalty, critical=True)
+
+
+def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, list[str]]:
+    """One issue per added/removed/changed pointer, penalised up to the cap; pointers other rules own are skipped."""
+    ignored = set(cfg.diff_ignore_keys)
+    before = {k: v for k, v in b.output.items() if k not in ignored}
+    after = {k: v for k, v in c.output.items() if k not in ignored}
+    diff = structural_diff(before, after, cfg)
+    owned = {issue.pointer for issue in f.issues}
+    entries = [("output_added", p, None, resolve_pointer(after, p, None)) for p in diff["added"]]
+    entries += [("output_removed", p, resolve_pointer(before, p, None), None) for p in diff["removed"]]
+    entries += [("output_changed", p, old, new) for p, old, new in diff["changed"]]
+    entries = [entry for entry in entries if entry[1] not in owned]
+    budget = cfg.structural_change_cap
+    for kind, pointer, old, new in entries[: cfg.max_structural_issues]:
+        charged, budget = _charge(cfg.structural_change_penalty, budget)
+        f.add(pointer, kind, old, new, _structure_sentence(kind, pointer, old, new), charged)
+    hidden = entries[cfg.max_structural_issues :]
+    if hidden:
+        # One summary issue keeps the stage score equal to the sum of its issues.
+        charged = min(cfg.structural_change_penalty * len(hidden), budget)
+        pointer = _common_pointer([entry[1] for entry in hidden])
+        f.add(pointer, "output_changes_more", None, None,
+              f"{len(hidden)} further output changes under {pointer or 'the root'} (see the diff).", charged)
+    return {"added": diff["added"], "removed": diff["removed"], "changed": [p for p, _, _ in diff["changed"]]}
+
+
+def _structure_sentence(kind: str, pointer: str, old: Any, new: Any) -> str:
+    if kind == "output_added":
+        return f"output gained {pointer} = {_short(new)}."
+    if kind == "output_removed":
+        return f"output lost {pointer} (was {_short(old)})."
+    return f"output {pointer} changed from {_short(old)} to {_short(new)}."
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _common_pointer(pointers: list[str]) -> str:
+    split = [p.split("/")[1:] for p in pointers]
+    common: list[str] = []
+    for tokens in zip(*split):
+        if len(set(tokens)) != 1:
+            break
+        common.append(tokens[0])
+    return "".join(f"/{token}" for token in common)
+
+
+def plan_kind(output: dict[str, Any]) -> str:
+    return str((output.get("result") or {}).get("kind") or "")
+
+
+def plan_intent(output: dict[str, Any]) -> tuple[str, str]:
+    """(pointer, intent): ``result.intent`` first, else ``result.plan.intent``; ("", "") when absent."""
+    result = output.get("result") or {}
+    if result.get("intent"):
+        return "/result/intent", str(result["intent"])
+    nested = (result.get("plan") or {}).get("intent") if isinstance(result.get("plan"), dict) else None
+    return ("/result/plan/intent", str(nested)) if nested else ("", "")
+
+
+def _charge(penalty: int, budget: int) -> tuple[int, int]:
+    """(what this issue costs, budget left): issues past a rule's cap are still listed, at 0."""
+    charged = min(penalty, budget)
+    return charged, budget - charged
+
+
+def _relative_change(before: int, after: int, pct: float) -> bool:
+    if before == after:
+        return False
+    if before == 0:
+        return True
+    return 100.0 * abs(after - before) / before >= pct

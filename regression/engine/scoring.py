@@ -1,0 +1,166 @@
+"""Stage-by-stage comparison of a baseline and a candidate trace (SPEC §5).
+
+Pure functions over the contracts in ``regression.engine.contracts``: no ORM,
+no I/O. A stage's score is the sum of its issue penalties (max 100); the pair's
+score is its worst stage's; the verdict follows ``ScoringConfig.warn_at`` /
+``fail_at`` and any critical issue. docs/regression-scoring.md has the table.
+"""
+
+from __future__ import annotations
+
+from inspector.contracts import STAGE_INDEX
+from regression.engine import rules
+from regression.engine.contracts import (
+    CountDelta,
+    DurationDelta,
+    Issue,
+    OutputDiff,
+    PairResult,
+    ScoringConfig,
+    StageResult,
+    StageSnapshot,
+    TraceSnapshot,
+    Verdict,
+)
+
+ROUTE_PLAN = "route_plan"
+
+
+def compare_stage(
+    baseline: StageSnapshot | None,
+    candidate: StageSnapshot | None,
+    config: ScoringConfig | None = None,
+    noise: dict[str, float] | None = None,
+) -> StageResult:
+    """Score one stage present on at least one side.
+
+    ``noise`` maps a metric to the spread (max - min) of the baseline runs:
+    ``duration_ms``, ``references_count`` (or ``references``) and
+    ``counts.<key>`` (or the bare ``<key>``). A delta within it is not penalised.
+    """
+    config = config or ScoringConfig()
+    if baseline is None and candidate is None:
+        raise ValueError("compare_stage needs at least one snapshot")
+    if baseline is None or candidate is None:
+        return _one_sided(baseline, candidate, config)
+    if baseline.stage != candidate.stage:
+        raise ValueError(f"cannot compare stage {baseline.stage!r} with stage {candidate.stage!r}")
+
+    findings = rules.Findings(stage=baseline.stage, noise=dict(noise or {}))
+    # Order matters: the structural rule skips pointers earlier rules own.
+    if baseline.stage == ROUTE_PLAN:
+        rules.plan(findings, baseline, candidate, config)
+    rules.status(findings, baseline, candidate, config)
+    rules.messages(findings, baseline, candidate, config, "errors")
+    rules.messages(findings, baseline, candidate, config, "warnings")
+    rules.empty_flags(findings, baseline, candidate, config)
+    count_deltas = rules.counts(findings, baseline, candidate, config)
+    rules.references(findings, baseline, candidate, config)
+    duration = rules.duration(findings, baseline, candidate, config)
+    diff = rules.structure(findings, baseline, candidate, config)
+    return StageResult(
+        stage=baseline.stage,
+        presence="both",
+        score=_stage_score(findings.issues),
+        issues=findings.issues,
+        duration=duration,
+        counts=count_deltas,
+        diff=OutputDiff(**diff),
+        noise_ignored=findings.noise_ignored,
+        improvements=findings.improvements,
+    )
+
+
+def compare_pair(
+    baseline: TraceSnapshot,
+    candidate: TraceSnapshot,
+    config: ScoringConfig | None = None,
+    *,
+    noise: dict[str, dict[str, float]] | None = None,
+    statistics_inconclusive: bool = False,
+) -> PairResult:
+    """Compare every stage present on either side; the worst stage sets the score."""
+    config = config or ScoringConfig()
+    noise = noise or {}
+    names = sorted(set(baseline.stages) | set(candidate.stages), key=_pipeline_position)
+    stages = [
+        compare_stage(baseline.stages.get(name), candidate.stages.get(name), config, noise.get(name))
+        for name in names
+    ]
+    route_issues = _route_issues(baseline, candidate, config)
+    issues = [issue for stage in stages for issue in stage.issues] + route_issues
+    score = max([stage.score for stage in stages] + [_stage_score(route_issues)])
+    critical = [issue for issue in issues if issue.critical]
+    notes = _notes(stages, statistics_inconclusive)
+    return PairResult(
+        score=score,
+        verdict=_verdict(score, bool(critical), statistics_inconclusive, config),
+        stages=stages,
+        critical_issues=critical,
+        issues=issues,
+        notes=notes,
+    )
+
+
+def _one_sided(baseline: StageSnapshot | None, candidate: StageSnapshot | None, config: ScoringConfig) -> StageResult:
+    present = baseline or candidate
+    assert present is not None  # compare_stage rejects the both-None case
+    b_counts, c_counts = (baseline.counts if baseline else {}), (candidate.counts if candidate else {})
+    counts = {
+        key: CountDelta(baseline=b_counts.get(key, 0), candidate=c_counts.get(key, 0),
+                        delta=c_counts.get(key, 0) - b_counts.get(key, 0))
+        for key in sorted(present.counts)
+    }
+    b_ms, c_ms = (baseline.duration_ms if baseline else 0), (candidate.duration_ms if candidate else 0)
+    # A relative change against a stage that did not run is meaningless.
+    duration = DurationDelta(baseline=b_ms, candidate=c_ms, delta_ms=c_ms - b_ms, delta_pct=None)
+    if candidate is None:
+        issue = Issue(stage=present.stage, pointer="", kind="stage_missing", baseline=baseline.status, candidate=None,
+                      message=f"{present.stage}: stage ran in the baseline but is missing from the candidate.",
+                      penalty=config.missing_stage_penalty, critical=True)
+        presence = "baseline_only"
+    else:
+        issue = Issue(stage=present.stage, pointer="", kind="stage_added", baseline=None, candidate=candidate.status,
+                      message=f"{present.stage}: stage ran in the candidate but not in the baseline.",
+                      penalty=config.new_stage_penalty)
+        presence = "candidate_only"
+    return StageResult(stage=present.stage, presence=presence, score=_stage_score([issue]), issues=[issue],
+                       duration=duration, counts=counts)
+
+
+def _route_issues(baseline: TraceSnapshot, candidate: TraceSnapshot, config: ScoringConfig) -> list[Issue]:
+    """Fall back on the trace-level route when neither trace recorded a route_plan stage."""
+    if ROUTE_PLAN in baseline.stages or ROUTE_PLAN in candidate.stages:
+        return []
+    if not baseline.route or not candidate.route or baseline.route == candidate.route:
+        return []
+    return [
+        Issue(stage=ROUTE_PLAN, pointer="/result/kind", kind="plan_kind_changed", baseline=baseline.route,
+              candidate=candidate.route, critical=True, penalty=config.plan_kind_penalty,
+              message=f"{ROUTE_PLAN}: route changed from {baseline.route!r} to {candidate.route!r}.")
+    ]
+
+
+def _stage_score(issues: list[Issue]) -> int:
+    return min(100, sum(issue.penalty for issue in issues))
+
+
+def _verdict(score: int, has_critical: bool, inconclusive: bool, config: ScoringConfig) -> Verdict:
+    if has_critical or score >= config.fail_at:
+        return "FAIL"
+    if score >= config.warn_at or inconclusive:
+        return "WARN"
+    return "PASS"
+
+
+def _pipeline_position(name: str) -> tuple[int, str]:
+    # Known stages in pipeline order, then any others alphabetically.
+    return (STAGE_INDEX.get(name, len(STAGE_INDEX)), name)
+
+
+def _notes(stages: list[StageResult], inconclusive: bool) -> list[str]:
+    notes = [f"{stage.stage}: improvement: {text}" for stage in stages for text in stage.improvements]
+    notes += [f"{stage.stage}: not penalised, {text}" for stage in stages for text in stage.noise_ignored]
+    if inconclusive:
+        notes.append("statistics are inconclusive; the verdict is at least WARN")
+    return notes

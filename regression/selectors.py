@@ -1,0 +1,88 @@
+"""Reading traces for comparisons: engine snapshots and per-run metrics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import QuerySet
+
+from inspector.models import StageRun, Trace
+from regression.engine import StageSnapshot, TraceSnapshot
+from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
+
+
+def _final_runs(trace_ids: list[str]) -> dict[str, dict[str, StageRun]]:
+    """The final attempt of every stage of each trace, with payloads (one query)."""
+    by_trace: dict[str, dict[str, StageRun]] = defaultdict(dict)
+    runs = (StageRun.objects.filter(trace__trace_id__in=trace_ids).select_related("payload", "trace")
+            .only("stage", "attempt", "status", "duration_ms", "diagnostics", "references_count",
+                  "trace__trace_id", "trace__route", "payload__input_data", "payload__output_data")
+            .order_by("stage", "-attempt"))
+    for run in runs:
+        by_trace[run.trace.trace_id].setdefault(run.stage, run)
+    return by_trace
+
+
+def trace_snapshots(trace_ids: list[str]) -> dict[str, TraceSnapshot]:
+    snapshots = {}
+    routes = dict(Trace.objects.filter(trace_id__in=trace_ids).values_list("trace_id", "route"))
+    for trace_id, stages in _final_runs(trace_ids).items():
+        snapshots[trace_id] = TraceSnapshot(
+            trace_id=trace_id, route=routes.get(trace_id, ""),
+            stages={stage: _stage_snapshot(run) for stage, run in stages.items()},
+        )
+    for trace_id in trace_ids:
+        snapshots.setdefault(trace_id, TraceSnapshot(trace_id=trace_id, route=routes.get(trace_id, "")))
+    return snapshots
+
+
+def _stage_snapshot(run: StageRun) -> StageSnapshot:
+    diagnostics = run.diagnostics or {}
+    return StageSnapshot(
+        stage=run.stage, status=run.status, warnings=diagnostics.get("warnings", []),
+        errors=diagnostics.get("errors", []), empty_flags=diagnostics.get("empty_flags", {}),
+        counts=diagnostics.get("counts", {}), references_count=run.references_count,
+        duration_ms=run.duration_ms, output=run.payload.output,
+    )
+
+
+def group_metrics(trace_ids: list[str]) -> dict[str, dict[str, list[float]]]:
+    """``{stage: {metric: [one value per trace]}}`` from summary columns only (no payloads)."""
+    metrics: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    runs = (StageRun.objects.filter(trace__trace_id__in=trace_ids)
+            .values("trace__trace_id", "stage", "attempt", "status", "duration_ms", "diagnostics",
+                    "references_count").order_by("trace__trace_id", "stage", "-attempt"))
+    seen = set()
+    for run in runs:
+        key = (run["trace__trace_id"], run["stage"])
+        if key in seen:
+            continue
+        seen.add(key)
+        stage = metrics[run["stage"]]
+        stage["duration_ms"].append(float(run["duration_ms"]))
+        stage["error"].append(1.0 if run["status"] == "error" else 0.0)
+        stage["references"].append(float(run["references_count"]))
+        for name, value in (run["diagnostics"] or {}).get("counts", {}).items():
+            if name != "references":
+                stage[name].append(float(value))
+    return {stage: dict(values) for stage, values in metrics.items()}
+
+
+def analysis_list() -> QuerySet[RegressionAnalysis]:
+    return RegressionAnalysis.objects.defer("stage_results", "statistics")
+
+
+def golden_query_list() -> QuerySet[GoldenQuery]:
+    return GoldenQuery.objects.all()
+
+
+def run_list(filters: dict[str, Any] | None = None) -> QuerySet[RegressionRun]:
+    runs = RegressionRun.objects.select_related("golden_query", "analysis").defer(
+        "analysis__stage_results", "analysis__statistics")
+    filters = filters or {}
+    if filters.get("golden_query"):
+        runs = runs.filter(golden_query__name=filters["golden_query"])
+    if filters.get("status"):
+        runs = runs.filter(status=filters["status"])
+    return runs

@@ -1,0 +1,101 @@
+"""Golden queries: baselines, runs (a real candidate trace + its analysis), and their triggers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from inspector.contracts import ExecutionContext
+from inspector.errors import InvalidInput
+from inspector.models import Trace, TraceAssetUsage
+from inspector.pipeline.resolution import validate_overrides
+from inspector.pipeline.runner import pipeline_run
+from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
+from regression.services.analyses import _enqueue, analysis_execute
+
+
+def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None) -> Baseline:
+    """Append a baseline (the newest wins); the trace must answer this golden query's question."""
+    trace = Trace.objects.filter(trace_id=trace_id).only("trace_id", "question", "tenant_id").first()
+    if trace is None:
+        raise InvalidInput(f"unknown trace {trace_id!r}", field="trace_id")
+    if trace.question.strip() != golden_query.question.strip():
+        raise InvalidInput("the trace answers a different question than the golden query", field="trace_id")
+    return Baseline.objects.create(golden_query=golden_query, trace=trace, note=note,
+                                   created_by=user if user is not None and user.is_authenticated else None)
+
+
+def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.Trigger.MANUAL,
+                     overrides: dict[str, str] | None = None, enqueue: bool = True) -> RegressionRun:
+    """Create a pending run against the current baseline and enqueue it after commit."""
+    from regression.tasks import run_golden_query
+
+    baseline = golden_query.current_baseline
+    if baseline is None:
+        raise InvalidInput(f"golden query {golden_query.name!r} has no baseline yet")
+    overrides = overrides or {}
+    if overrides:
+        validate_overrides(ExecutionContext(tenant_id=golden_query.tenant_id, question=golden_query.question,
+                                            test_mode=True, asset_overrides=overrides))
+    with transaction.atomic():
+        run = RegressionRun.objects.create(golden_query=golden_query, baseline=baseline, trigger=trigger,
+                                           overrides=overrides)
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run_golden_query, run.pk))
+    return run
+
+
+def regression_run_execute(*, run_id: int) -> RegressionRun | None:
+    """Re-ask the question (a stored candidate trace), then analyse it against the baseline."""
+    if not RegressionRun.objects.filter(pk=run_id, status=WorkStatus.PENDING).update(status=WorkStatus.RUNNING):
+        return None
+    run = RegressionRun.objects.select_related("golden_query", "baseline").get(pk=run_id)
+    query = run.golden_query
+    try:
+        candidate = pipeline_run(
+            context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
+                                     test_mode=True, asset_overrides=run.overrides,
+                                     baseline_trace_id=run.baseline.trace_id),
+            metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
+        )
+        analysis = RegressionAnalysis.objects.create(
+            kind=RegressionAnalysis.Kind.PAIR, baseline_trace_ids=[run.baseline.trace_id],
+            candidate_trace_ids=[candidate.trace_id], options=query.options)
+        RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
+        analysis_execute(analysis_id=analysis.pk)
+    except Exception as exc:  # noqa: BLE001 — recorded on the run, then re-raised for the task log
+        RegressionRun.objects.filter(pk=run_id).update(status=WorkStatus.FAILED, finished_at=timezone.now(),
+                                                       error_message=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    RegressionRun.objects.filter(pk=run_id).update(status=WorkStatus.COMPLETED, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def golden_runs_for_published_asset(*, asset_id: int) -> list[RegressionRun]:
+    """Enqueue a run of every enabled golden query whose current baseline used that asset."""
+    runs = []
+    for query in GoldenQuery.objects.filter(enabled=True):
+        baseline = query.current_baseline
+        if baseline and TraceAssetUsage.objects.filter(trace__trace_id=baseline.trace_id,
+                                                       asset_version__asset_id=asset_id).exists():
+            runs.append(golden_query_run(golden_query=query, trigger=RegressionRun.Trigger.ASSET_PUBLISH))
+    return runs
+
+
+def golden_runs_scheduled() -> list[RegressionRun]:
+    """Enqueue a run of every enabled golden query that has a baseline (the nightly beat job)."""
+    return [golden_query_run(golden_query=query, trigger=RegressionRun.Trigger.SCHEDULE)
+            for query in GoldenQuery.objects.filter(enabled=True) if query.current_baseline]
+
+
+def run_overrides_as_dict(raw: list[str]) -> dict[str, Any]:
+    pairs = {}
+    for item in raw:
+        asset_type, sep, ref = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"override must look like type=name@version, got {item!r}")
+        pairs[asset_type] = ref
+    return pairs

@@ -1,0 +1,47 @@
+"""Celery tasks: thin wrappers that take ids and call services.
+
+The services claim their row with a conditional UPDATE, so a re-delivered
+task (acks_late, worker lost) does nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+
+from regression import services
+from regression.services.analyses import analysis_fail
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def run_analysis(self, analysis_id: str) -> str:
+    try:
+        analysis = services.analysis_execute(analysis_id=analysis_id)
+    except SoftTimeLimitExceeded:
+        analysis_fail(analysis_id=analysis_id, message="timed out (soft time limit)")
+        raise
+    return analysis.status if analysis else "skipped: already claimed"
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def run_golden_query(self, run_id: int) -> str:
+    run = services.regression_run_execute(run_id=run_id)
+    return run.status if run else "skipped: already claimed"
+
+
+@shared_task
+def run_enabled_golden_queries() -> int:
+    from regression.services.golden import golden_runs_scheduled
+
+    return len(golden_runs_scheduled())
+
+
+@shared_task
+def reap_stuck_analyses() -> dict:
+    return services.analyses_reap()
+
+
+@shared_task
+def runs_for_published_asset(asset_id: int) -> int:
+    return len(services.golden_runs_for_published_asset(asset_id=asset_id))
