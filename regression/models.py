@@ -123,3 +123,29 @@ class RegressionRun(models.Model):
 
     def __str__(self) -> str:
         return f"run of {self.golden_query} ({self.status})"
+
+
+class OverrideTest(models.Model):
+    """A test-mode re-run of a trace's question with overridden asset versions, and its analysis."""
+
+    trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.CASCADE, related_name="+")
+    baseline_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.CASCADE,
+                                       related_name="+")
+    overrides = models.JSONField(default=dict)
+    reason = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
+    candidate_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    error_message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"override test of {self.trace_id} ({self.status})"

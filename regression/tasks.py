@@ -45,3 +45,11 @@ def reap_stuck_analyses() -> dict:
 @shared_task
 def runs_for_published_asset(asset_id: int) -> int:
     return len(services.golden_runs_for_published_asset(asset_id=asset_id))
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def run_override_test(self, test_id: int) -> str:
+    from regression.services.override_tests import override_test_execute
+
+    test = override_test_execute(test_id=test_id)
+    return test.status if test else "skipped: already claimed"

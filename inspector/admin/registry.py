@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -66,6 +68,11 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("<path:object_id>/compare/", view(self.compare_view), name="inspector_trace_compare"),
             path("by-id/<str:trace_id>/", view(self.by_trace_id_view), name="inspector_trace_by_id"),
+            path("<path:object_id>/test-overrides/", view(self.overrides_view), name="inspector_trace_overrides"),
+            path("<path:object_id>/test-overrides/preview/", view(self.override_preview_view),
+                 name="inspector_trace_override_preview"),
+            path("<path:object_id>/test-overrides/<int:test_id>/", view(self.override_result_view),
+                 name="inspector_trace_override_result"),
             *super().get_urls(),
         ]
 
@@ -97,6 +104,8 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "replan_events": trace_page.replan_decisions(trace),
             "timeline_url": reverse("admin:controlloop_timeline") + f"?trace={trace.trace_id}",
             "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
+            "overrides_url": reverse("admin:inspector_trace_overrides", args=[trace.pk])
+            if self.has_test_mode_permission(request) else "",
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/inspector/trace/trace_page.html", context)
@@ -122,6 +131,85 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "error": error,
         }
         return TemplateResponse(request, "admin/inspector/trace/compare.html", context)
+
+    def has_test_mode_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(["inspector.use_test_mode", "inspector.run_pipeline"])
+
+    def _test_mode_trace(self, request: HttpRequest, object_id: str) -> Trace:
+        trace = self._trace_or_404(request, object_id)
+        if not self.has_test_mode_permission(request):
+            raise PermissionDenied
+        return trace
+
+    def overrides_view(self, request: HttpRequest, object_id: str):
+        """Test mode for a trace: pick asset versions, preview, confirm, run in the background."""
+        from inspector import override_screen
+        from regression.services.override_tests import override_test_start
+
+        trace = self._test_mode_trace(request, object_id)
+        trace = selectors.trace_get(trace_id=trace.trace_id)
+        error = ""
+        if request.method == "POST":
+            try:
+                overrides = override_screen.parse_overrides(json.loads(request.POST.get("overrides") or "{}"))
+                test = override_test_start(trace=trace, overrides=overrides, reason=request.POST.get("reason", ""),
+                                           baseline_trace_id=request.POST.get("baseline", ""), user=request.user)
+            except (ServiceError, ValueError) as exc:
+                error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
+            else:
+                self.log_change(request, trace, f"Test with overrides {json.dumps(overrides)} "
+                                                f"against {test.baseline_trace_id}: {test.reason}")
+                return HttpResponseRedirect(reverse("admin:inspector_trace_override_result",
+                                                    args=[trace.pk, test.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Test trace {trace.trace_id} with overrides",
+            "trace": trace,
+            "error": error,
+            "picker": override_screen.picker_data(trace),
+            "preview_url": reverse("admin:inspector_trace_override_preview", args=[trace.pk]),
+            "posted": request.POST if request.method == "POST" else {},
+        }
+        return TemplateResponse(request, "admin/inspector/trace/overrides.html", context, status=400 if error else 200)
+
+    def override_preview_view(self, request: HttpRequest, object_id: str):
+        from django.http import JsonResponse
+
+        from inspector import override_screen
+
+        trace = self._test_mode_trace(request, object_id)
+        version = request.GET.get("version", "")
+        if not version.isdigit():
+            return JsonResponse({"detail": "version must be a number"}, status=400)
+        try:
+            preview = override_screen.spec_preview(trace, request.GET.get("type", ""), request.GET.get("name", ""),
+                                                   int(version))
+        except ServiceError as exc:
+            return JsonResponse({"detail": exc.message}, status=exc.status_code)
+        return JsonResponse(preview)
+
+    def override_result_view(self, request: HttpRequest, object_id: str, test_id: int):
+        from regression.models import OverrideTest
+
+        trace = self._test_mode_trace(request, object_id)
+        test = OverrideTest.objects.select_related("analysis").filter(pk=test_id, trace_id=trace.trace_id).first()
+        if test is None:
+            raise Http404("No such test run.")
+        candidate = Trace.objects.filter(trace_id=test.candidate_trace_id).only("id", "trace_id").first() \
+            if test.candidate_trace_id else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Test of {trace.trace_id}",
+            "trace": trace,
+            "test": test,
+            "analysis": test.analysis,
+            "candidate": candidate,
+            "baseline": Trace.objects.filter(trace_id=test.baseline_trace_id).only("id", "trace_id").first(),
+            "done": test.status in ("completed", "failed"),
+        }
+        return TemplateResponse(request, "admin/inspector/trace/override_result.html", context)
 
     def by_trace_id_view(self, request: HttpRequest, trace_id: str):
         trace = Trace.objects.filter(trace_id=trace_id).only("id").first()

@@ -1,0 +1,159 @@
+/* Asset override screen: type chips with counts, search, versions with "add override",
+ * active overrides, a spec preview per override (server-side JSON Patch), confirm, and
+ * single-stage runs through /ops/stage-test. All text goes in through textContent. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("picker-data").textContent);
+  var previewUrl = JSON.parse(document.getElementById("preview-url").textContent);
+  var field = document.getElementById("overrides-field");
+  var overrides = JSON.parse(field.value || "{}");
+  var reasons = {};
+  var activeType = "";
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+  function button(label, cls, onClick) {
+    var b = el("button", cls || "button", label);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function csrf() { return document.querySelector("input[name=csrfmiddlewaretoken]").value; }
+
+  function renderChips() {
+    var box = document.getElementById("type-chips");
+    box.replaceChildren();
+    var all = button("all (" + data.assets.length + ")", "ops-chip", function () { activeType = ""; render(); });
+    all.setAttribute("aria-pressed", String(activeType === ""));
+    box.append(all);
+    Object.keys(data.counts).forEach(function (type) {
+      var chip = button(type + " (" + data.counts[type] + ")", "ops-chip", function () { activeType = type; render(); });
+      chip.dataset.type = type;
+      chip.disabled = data.counts[type] === 0;
+      chip.setAttribute("aria-pressed", String(activeType === type));
+      box.append(chip);
+    });
+  }
+
+  function renderAssets() {
+    var query = document.getElementById("asset-search").value.trim().toLowerCase();
+    var list = document.getElementById("asset-list");
+    list.replaceChildren();
+    var shown = data.assets.filter(function (a) {
+      return (!activeType || a.type === activeType) &&
+        (!query || a.name.toLowerCase().indexOf(query) >= 0 || a.description.toLowerCase().indexOf(query) >= 0);
+    });
+    if (!shown.length) list.append(el("p", "ops-muted", "No assets match."));
+    shown.forEach(function (asset) {
+      var box = el("div", "ops-asset");
+      box.dataset.asset = asset.type + ":" + asset.name;
+      var title = el("h3", "", asset.type + ": " + asset.name);
+      if (asset.used) title.append(el("span", "ops-flag", " used v" + asset.usedVersion + " "));
+      box.append(title, el("div", "ops-muted", asset.description));
+      asset.versions.forEach(function (v) {
+        var row = el("div", "ops-version");
+        row.dataset.version = String(v.version);
+        row.append(el("strong", "", "v" + v.version), el("span", "ops-status ops-status-" +
+          (v.status === "published" ? "success" : v.status === "draft" ? "warning" : "error"), v.status),
+          el("span", "ops-muted", (v.author || "—") + " · " + v.created), el("span", "", v.note));
+        row.append(button("add override", "button ops-add", function () {
+          overrides[asset.type] = asset.name + "@" + v.version;
+          reasons[asset.type] = "Testing " + asset.type + ":" + asset.name + "@" + v.version + " against trace " + data.traceId;
+          render();
+        }));
+        box.append(row);
+      });
+      list.append(box);
+    });
+  }
+
+  function renderOverrides() {
+    var list = document.getElementById("override-list");
+    list.replaceChildren();
+    var types = Object.keys(overrides);
+    if (!types.length) list.append(el("li", "ops-muted", "No overrides yet."));
+    types.forEach(function (type) {
+      var item = el("li", "", type + " = " + overrides[type] + " ");
+      item.append(button("remove", "button ops-remove", function () { delete overrides[type]; render(); }));
+      list.append(item);
+    });
+    field.value = JSON.stringify(overrides);
+    var reason = document.getElementById("reason");
+    if (!reason.dataset.edited) reason.value = types.map(function (t) { return reasons[t] || ""; }).filter(Boolean).join("; ");
+    updateRun();
+  }
+
+  function renderPreview() {
+    var box = document.getElementById("preview");
+    box.replaceChildren();
+    var types = Object.keys(overrides);
+    if (!types.length) { box.append(el("p", "ops-muted", "Add an override to see what changes.")); return; }
+    types.forEach(function (type) {
+      var ref = overrides[type].split("@");
+      var item = el("div", "ops-preview-item", "loading…");
+      item.dataset.type = type;
+      box.append(item);
+      var url = previewUrl + "?type=" + encodeURIComponent(type) + "&name=" + encodeURIComponent(ref[0]) +
+        "&version=" + encodeURIComponent(ref[1]);
+      fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+        .then(function (pair) {
+          var ok = pair[0], p = pair[1];
+          item.replaceChildren();
+          if (!ok) { item.append(el("p", "errornote", p.detail)); return; }
+          item.append(el("strong", "", type + ": " + (p.used || "not used") + " → " + p.ref));
+          item.append(el("div", "ops-muted", p.stages.length ? "consumed by " + p.stages.map(function (s) { return s.toUpperCase(); }).join(", ") : p.note));
+          if (p.identical) { item.append(el("p", "ops-muted", "Same spec as the version the trace used.")); return; }
+          var table = el("table", "ops-patch");
+          p.operations.forEach(function (op) {
+            var tr = el("tr", "ops-patch-" + op.op);
+            tr.append(el("td", "", op.op), el("td", "", op.path),
+                      el("td", "ops-before", op.before === null || op.before === undefined ? "—" : JSON.stringify(op.before)),
+                      el("td", "ops-after", op.value === undefined ? "—" : JSON.stringify(op.value)));
+            table.append(tr);
+          });
+          item.append(table);
+        }).catch(function (e) { item.textContent = "preview failed: " + e.message; });
+    });
+  }
+
+  function updateRun() {
+    var ready = Object.keys(overrides).length > 0 && document.getElementById("confirm").checked;
+    document.getElementById("run-button").disabled = !ready;
+  }
+
+  function render() { renderChips(); renderAssets(); renderOverrides(); renderPreview(); }
+
+  document.getElementById("asset-search").addEventListener("input", renderAssets);
+  document.getElementById("clear-overrides").addEventListener("click", function () { overrides = {}; render(); });
+  document.getElementById("confirm").addEventListener("change", updateRun);
+  document.getElementById("reason").addEventListener("input", function (e) { e.target.dataset.edited = "1"; });
+
+  document.getElementById("run-stage").addEventListener("click", function () {
+    var box = document.getElementById("stage-result");
+    box.replaceChildren(el("p", "ops-muted", "running…"));
+    fetch("/ops/stage-test", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+      body: JSON.stringify({stage: document.getElementById("single-stage").value, trace_id: data.traceId,
+                            asset_overrides: overrides})
+    }).then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); }).then(function (pair) {
+      var ok = pair[0], body = pair[1];
+      box.replaceChildren();
+      if (!ok) { box.append(el("p", "errornote", body.detail || JSON.stringify(body))); return; }
+      var diff = body.diff;
+      box.append(el("p", "", body.stage.toUpperCase() + ": " + (diff.changed ? diff.operation_count + " change(s) in the output" : "output unchanged") +
+        " · status " + body.output.diagnostics.status + " · applied " + JSON.stringify(body.applied_assets)));
+      var list = el("ul", "ops-ops");
+      diff.operations.slice(0, 50).forEach(function (op) {
+        list.append(el("li", "", op.op + " " + op.path + (op.value !== undefined ? " = " + JSON.stringify(op.value).slice(0, 120) : "")));
+      });
+      box.append(list);
+    }).catch(function (e) { box.replaceChildren(el("p", "errornote", e.message)); });
+  });
+
+  render();
+})();

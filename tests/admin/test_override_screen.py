@@ -1,0 +1,108 @@
+"""The override screen's server side: permissions, bad input, preview, the run and the admin log."""
+
+import json
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from inspector.contracts import ExecutionContext
+from inspector.models import AssetVersion, Trace
+from inspector.pipeline.runner import pipeline_run
+from inspector.reference.assets import reference_v2_install
+from regression.models import OverrideTest
+from tests.factories import UserFactory
+from tests.fixtures import grant
+
+pytestmark = [pytest.mark.usefixtures("reference_assets", "run_on_commit_now")]
+
+
+@pytest.fixture
+def run_on_commit_now(monkeypatch):
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+
+
+@pytest.fixture
+def tester(client, db):
+    user = UserFactory(username="tester", password="pw", is_staff=True)
+    grant(user, "inspector.view_trace", "inspector.run_pipeline", "inspector.use_test_mode")
+    client.login(username="tester", password="pw")
+    return client
+
+
+@pytest.fixture
+def trace(db):
+    reference_v2_install(publish=False)
+    return pipeline_run(context=ExecutionContext(question="Events on checkout-api last 30 days"))
+
+
+def url(trace, name="admin:inspector_trace_overrides", *extra):
+    return reverse(name, args=[trace.pk, *extra])
+
+
+def test_page_lists_assets_with_counts_and_versions(tester, trace):
+    response = tester.get(url(trace))
+    assert response.status_code == 200
+    picker = response.context["picker"]
+    assert picker["counts"]["query"] == 6 and picker["counts"]["prompt"] == 1
+    events = next(a for a in picker["assets"] if a["name"] == "event_history")
+    assert events["used"] and events["usedVersion"] == 1 and [v["version"] for v in events["versions"]] == [2, 1]
+
+
+def test_preview_shows_spec_diff_and_consuming_stages(tester, trace):
+    data = tester.get(url(trace, "admin:inspector_trace_override_preview") + "?type=query&name=event_history&version=2").json()
+    assert data["used"] == "event_history@1" and data["stages"] == ["execute"]
+    assert data["operations"][0]["path"] == "/sql"
+    assert tester.get(url(trace, "admin:inspector_trace_override_preview") + "?type=query&name=x&version=1").status_code == 404
+    assert tester.get(url(trace, "admin:inspector_trace_override_preview") + "?type=query&name=x&version=a").status_code == 400
+
+
+def test_run_creates_a_test_trace_and_analysis_and_logs_who_and_why(tester, trace):
+    before = {v.pk: v.status for v in AssetVersion.objects.all()}
+    response = tester.post(url(trace), {"overrides": json.dumps({"query": "event_history@2"}),
+                                        "reason": "hide info events", "baseline": ""})
+    assert response.status_code == 302
+    test = OverrideTest.objects.get()
+    assert test.status == "completed" and test.analysis.verdict in {"WARN", "FAIL"}
+    assert test.candidate_trace.parent_trace_id == trace.trace_id and test.candidate_trace.test_mode
+    assert {v.pk: v.status for v in AssetVersion.objects.all()} == before  # published versions untouched
+    assert Trace.objects.get(pk=trace.pk).question == trace.question
+    entry = LogEntry.objects.get(object_id=str(trace.pk))
+    assert "event_history@2" in entry.get_change_message() and "hide info events" in entry.get_change_message()
+    result = tester.get(response["Location"])
+    assert result.context["analysis"].verdict == test.analysis.verdict
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({}, "add at least one override"),
+        ({"prompt": "event_history@1"}, "it is a query asset"),
+        ({"query": "event_history@9"}, "has no version 9"),
+        ({"query": "gone_asset@1"}, "no query asset named"),
+    ],
+)
+def test_bad_input_shows_a_message_and_runs_nothing(tester, trace, overrides, message):
+    traces = Trace.objects.count()
+    response = tester.post(url(trace), {"overrides": json.dumps(overrides), "reason": "x"})
+    assert response.status_code == 400
+    assert message in response.context["error"]
+    assert OverrideTest.objects.count() == 0 and Trace.objects.count() == traces
+
+
+def test_trace_without_a_question_is_refused(tester, trace):
+    Trace.objects.filter(pk=trace.pk).update(question=" ")
+    response = tester.post(url(trace), {"overrides": json.dumps({"query": "event_history@2"})})
+    assert response.status_code == 400 and "no question" in response.context["error"]
+
+
+def test_without_permission_the_screen_is_403(client, trace):
+    user = UserFactory(username="viewer2", password="pw", is_staff=True)
+    grant(user, "inspector.view_trace")
+    client.login(username="viewer2", password="pw")
+    assert client.get(url(trace)).status_code == 403
+    assert client.post(url(trace), {"overrides": "{}"}).status_code == 403
+    page = client.get(reverse("admin:inspector_trace_change", args=[trace.pk])).content.decode()
+    assert "Test with overrides" not in page
