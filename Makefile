@@ -32,7 +32,7 @@ browser: install
 
 # Regenerates docs/screenshots/*.png from the browser tests.
 screenshots: install
-	OPS_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q -m browser -k screenshots
+	OPS_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q -m browser
 
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
@@ -43,6 +43,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/trace_page.py
 	$(BIN)/python benchmarks/control_loop.py
 	$(BIN)/python benchmarks/regression.py
+	$(BIN)/python benchmarks/impact.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

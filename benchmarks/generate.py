@@ -29,7 +29,9 @@ def _payload(stage: str, rng: random.Random, payload_bytes: int) -> bytes:
 
 
 def generate_traces(count: int, *, payload_bytes: int = 1000, seed: int = 1, prefix: str = "gen",
-                    batch: int = 2000, start: datetime | None = None) -> None:
+                    batch: int = 2000, start: datetime | None = None,
+                    version_ids: dict[tuple[str, str, int], int] | None = None) -> None:
+    """``version_ids`` links usage rows to registry versions: ``{(type, name, version): AssetVersion id}``."""
     from django.db import connection
 
     rng = random.Random(seed)
@@ -38,30 +40,40 @@ def generate_traces(count: int, *, payload_bytes: int = 1000, seed: int = 1, pre
     payloads = {stage: [_payload(stage, rng, payload_bytes) for _ in range(8)] for stage in STAGES}
     writer = _copy_writer if connection.vendor == "postgresql" else _orm_writer
     for offset in range(0, count, batch):
-        writer(range(offset, min(count, offset + batch)), rng, payloads, prefix, start)
+        writer(range(offset, min(count, offset + batch)), rng, payloads, prefix, start, version_ids or {})
 
 
-def _rows(numbers, rng, payloads, prefix, start, next_ids):
+def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
     trace_id, run_id, usage_id = next_ids
     traces, runs, blobs, usages = [], [], [], []
     for number in numbers:
         trace_id += 1
         started = start + timedelta(seconds=number * 7)
         status, route = rng.choice(STATUSES), rng.choice(ROUTES)
-        traces.append((trace_id, f"{prefix}-{number:08d}", "", f"tenant-{number % 5}", f"generated question {number % 997}",
-                       route, status, started, rng.randrange(20, 400), number % 50 == 0, 5, 0, "{}", "", started))
+        duration = rng.randrange(20, 400)
+        tenant = f"tenant-{number % 5}"
+        traces.append((trace_id, f"{prefix}-{number:08d}", "", tenant, f"generated question {number % 997}",
+                       route, status, started, duration, number % 50 == 0, 5, 0, "{}", "", started))
+        stage_durations = {}
         for sequence, stage in enumerate(STAGES):
             run_id += 1
             blob = rng.choice(payloads[stage])
             counts = orjson.dumps({"rows": rng.randrange(50)}).decode()
             diagnostics = '{"status": "ok", "warnings": [], "errors": [], "empty_flags": {"result_empty": false}, "counts": ' + counts + "}"
-            runs.append((run_id, trace_id, stage, 1, sequence, "ok", started, rng.randrange(1, 80), 0, 0,
+            stage_durations[stage] = rng.randrange(1, 80)
+            runs.append((run_id, trace_id, stage, 1, sequence, "ok", started, stage_durations[stage], 0, 0,
                          rng.randrange(10), False, diagnostics, "{}", 900, 1200, '{"stage": "' + stage + '"}',
                          '{"stage": "' + stage + '", "result": {}}'))
             blobs.append((run_id, blob[:40], blob))
         for asset_type, name, stage in ASSETS:
-            usage_id += 1
-            usages.append((usage_id, trace_id, "", asset_type, name, 1 + number % 2, "published", None))
+            version = 1 + number % 2
+            for usage_stage in ("", stage):  # trace-level and stage-level bill of materials
+                usage_id += 1
+                usages.append((usage_id, trace_id, usage_stage, asset_type, name, version, "published",
+                               version_ids.get((asset_type, name, version)), started, tenant,
+                               status if usage_stage == "" else "ok",
+                               duration if usage_stage == "" else stage_durations.get(stage, 0),
+                               number % 17 == 0, number % 23 == 0, rng.randrange(10), rng.randrange(50)))
     return (trace_id, run_id, usage_id), traces, runs, blobs, usages
 
 
@@ -71,7 +83,9 @@ RUN_COLUMNS = ("id", "trace_id", "stage", "attempt", "sequence", "status", "star
                "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics", "applied_assets",
                "input_size", "output_size", "input_preview", "output_preview")
 PAYLOAD_COLUMNS = ("stage_run_id", "input_data", "output_data")
-USAGE_COLUMNS = ("id", "trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id")
+USAGE_COLUMNS = ("id", "trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
+                 "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",
+                 "rows_count")
 
 
 def _max_ids():
@@ -81,10 +95,10 @@ def _max_ids():
     return tuple(model.objects.aggregate(m=Max("id"))["m"] or 0 for model in (Trace, StageRun, TraceAssetUsage))
 
 
-def _copy_writer(numbers, rng, payloads, prefix, start) -> None:
+def _copy_writer(numbers, rng, payloads, prefix, start, version_ids) -> None:
     from django.db import connection, transaction
 
-    _, traces, runs, blobs, usages = _rows(numbers, rng, payloads, prefix, start, _max_ids())
+    _, traces, runs, blobs, usages = _rows(numbers, rng, payloads, prefix, start, _max_ids(), version_ids)
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
         for table, columns, rows in (("inspector_trace", TRACE_COLUMNS, traces),
@@ -98,14 +112,14 @@ def _copy_writer(numbers, rng, payloads, prefix, start) -> None:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
 
 
-def _orm_writer(numbers, rng, payloads, prefix, start) -> None:
+def _orm_writer(numbers, rng, payloads, prefix, start, version_ids) -> None:
     import json
 
     from django.db import transaction
 
     from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 
-    _, traces, runs, blobs, usages = _rows(numbers, rng, payloads, prefix, start, _max_ids())
+    _, traces, runs, blobs, usages = _rows(numbers, rng, payloads, prefix, start, _max_ids(), version_ids)
     with transaction.atomic():
         Trace.objects.bulk_create(Trace(**{**dict(zip(TRACE_COLUMNS, row)), "metadata": {}}) for row in traces)
         StageRun.objects.bulk_create(

@@ -136,7 +136,83 @@ class TraceDiffView(generics.GenericAPIView):
         )
 
 
-class AssetViewSet(viewsets.ModelViewSet):
+class AssetImpactMixin:
+    """``…/impact`` (JSON, or ``?export=csv|json`` as a download) and ``…/traces``."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("base", OpenApiTypes.INT), OpenApiParameter("target", OpenApiTypes.INT),
+            OpenApiParameter("from", OpenApiTypes.DATETIME), OpenApiParameter("to", OpenApiTypes.DATETIME),
+            OpenApiParameter("tenant", OpenApiTypes.STR),
+            OpenApiParameter("export", OpenApiTypes.STR, enum=["csv", "json"], description="Download the report."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def impact(self, request: Request, pk: str):
+        import json as jsonlib
+
+        from django.http import HttpResponse
+
+        from regression.impact.report import asset_impact, impact_csv
+
+        asset = self.get_object()
+        params = request.query_params
+        report = asset_impact(asset=asset, base=params.get("base"), target=params.get("target"),
+                              start=_when(params.get("from"), "from"), end=_when(params.get("to"), "to"),
+                              tenant=params.get("tenant", ""))
+        export = params.get("export", "")
+        if export == "csv":
+            response = HttpResponse(impact_csv(report), content_type="text/csv")
+        elif export == "json":
+            response = HttpResponse(jsonlib.dumps(report, indent=2, default=str), content_type="application/json")
+        elif export:
+            raise InvalidInput("export must be csv or json", field="export")
+        else:
+            return Response(report)
+        response["Content-Disposition"] = f'attachment; filename="impact-{asset.asset_type}-{asset.name}.{export}"'
+        return response
+
+    @extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT)], responses=TraceListSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def traces(self, request: Request, pk: str) -> Response:
+        from django.db.models import Exists, OuterRef
+
+        from inspector.models import TraceAssetUsage
+
+        asset = self.get_object()
+        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
+        version = request.query_params.get("version")
+        if version is not None:
+            if not version.isdigit():
+                raise InvalidInput("version must be a number", field="version")
+            usage = usage.filter(asset_version__version=int(version))
+        traces = selectors.trace_list(filters={}).filter(Exists(usage))
+        paginator = TracePagination()
+        page = paginator.paginate_queryset(traces, request, view=self)
+        return paginator.get_paginated_response(TraceListSerializer(page, many=True).data)
+
+
+def _when(raw: str | None, field: str):
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    if not raw:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None and (day := parse_date(raw)):
+        from datetime import datetime, time, timezone
+
+        moment = datetime.combine(day, time.min if field == "from" else time.max, tzinfo=timezone.utc)
+    if moment is None:
+        raise InvalidInput(f"{field} must be an ISO 8601 date or time", field=field)
+    if moment.tzinfo is None:
+        from django.utils import timezone as dj_timezone
+
+        moment = dj_timezone.make_aware(moment)
+    return moment
+
+
+class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
     """Assets by type and name, their versions, publish and rollback."""
 
     queryset = Asset.objects.none()
@@ -149,6 +225,8 @@ class AssetViewSet(viewsets.ModelViewSet):
         ("versions", "POST"): ["inspector.add_assetversion"],
         "publish": ["inspector.publish_assetversion"],
         "rollback": ["inspector.publish_assetversion"],
+        "impact": ["inspector.view_asset", "inspector.view_trace"],
+        "traces": ["inspector.view_asset", "inspector.view_trace"],
     }
 
     def get_queryset(self):

@@ -11,3 +11,5 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Test data live in an uncommitted transaction that other connections cannot see.
+OPS_IMPACT_PARALLEL = False

@@ -137,7 +137,7 @@ class OverrideTest(models.Model):
     candidate_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
     analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+                                 related_name="override_tests")
     error_message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

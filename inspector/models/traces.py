@@ -157,6 +157,17 @@ class TraceAssetUsage(models.Model):
     asset_version = models.ForeignKey(
         "inspector.AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="usages"
     )
+    # Copied from the trace (trace-level rows) or the stage's final attempt
+    # (stage rows) at ingest, so per-version impact figures aggregate one
+    # narrow indexed table instead of joining traces and stage runs.
+    started_at = models.DateTimeField(null=True, blank=True)
+    tenant_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16, blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    result_empty = models.BooleanField(default=False)
+    replanned = models.BooleanField(default=False)
+    references_count = models.PositiveIntegerField(default=0)
+    rows_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["trace_id", "asset_type", "stage"]
@@ -168,6 +179,10 @@ class TraceAssetUsage(models.Model):
         indexes = [
             models.Index(fields=["asset_type", "asset_name", "version"], name="usage_name_version_idx"),
             models.Index(fields=["asset_version", "trace"], name="usage_version_trace_idx"),
+            # Covering index (PostgreSQL INCLUDE): impact figures are read from the index alone.
+            models.Index(fields=["asset_version", "stage", "started_at"], name="usage_version_stage_time_idx",
+                         include=["status", "duration_ms", "result_empty", "replanned", "references_count",
+                                  "rows_count", "tenant_id"]),
         ]
 
     def __str__(self) -> str:

@@ -184,6 +184,8 @@ def present(request: StageRequest) -> HandlerResult:
     return HandlerResult(
         result={"ui_model": ui_model,
                 "final_blocks": final_blocks, "final_references": references, "final_attributions": attributions},
+        # The answer's evidence is also the stage's own reference list, so its count is a column.
+        references=[Reference.model_validate(reference) for reference in references],
         counts={"blocks": len(final_blocks), "references": len(references)},
         empty_flags={"result_empty": route == "plan" and not final_blocks},
     )

@@ -178,6 +178,7 @@ def _build_asset_usages(trace: Trace, trace_in: TraceIn) -> list[TraceAssetUsage
     if not rows:
         return []
     registry = _registry_versions(trace.tenant_id, {(t, n, v) for _, t, n, v in rows})
+    facts = _usage_facts(trace, trace_in)
     usages = []
     for (stage, asset_type, name, version), status in rows.items():
         known = registry.get((asset_type, name, version))
@@ -190,9 +191,37 @@ def _build_asset_usages(trace: Trace, trace_in: TraceIn) -> list[TraceAssetUsage
                 version=version,
                 version_status=status or (known.status if known else ""),
                 asset_version=known,
+                started_at=trace.started_at,
+                tenant_id=trace.tenant_id,
+                **facts.get(stage, facts[""]),
             )
         )
     return usages
+
+
+def _usage_facts(trace: Trace, trace_in: TraceIn) -> dict[str, dict[str, Any]]:
+    """Per stage (final attempt) and for the whole trace ("") the figures impact analysis aggregates."""
+    final: dict[str, StageRunIn] = {}
+    for run in trace_in.stages:
+        if run.stage not in final or run.attempt >= final[run.stage].attempt:
+            final[run.stage] = run
+    facts = {
+        str(stage): {"status": run.output.diagnostics.status, "duration_ms": run.output.duration_ms,
+                     "result_empty": bool(run.output.diagnostics.empty_flags.get("result_empty")),
+                     "replanned": run.attempt > 1, "references_count": len(run.output.references),
+                     "rows_count": max(0, int(run.output.diagnostics.counts.get("rows", 0)))}
+        for stage, run in final.items()
+    }
+    answer = final.get("present")
+    execute = final.get("execute")
+    facts[""] = {
+        "status": trace.status, "duration_ms": trace.duration_ms,
+        "result_empty": any(fact["result_empty"] for fact in facts.values()),
+        "replanned": trace.replan_count > 0,
+        "references_count": len(answer.output.references) if answer else 0,
+        "rows_count": facts["execute"]["rows_count"] if execute else 0,
+    }
+    return facts
 
 
 def _registry_versions(tenant_id: str, keys: set[tuple[str, str, int]]) -> dict[tuple[str, str, int], AssetVersion]:

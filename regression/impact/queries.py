@@ -1,0 +1,201 @@
+"""Per-version metrics of an asset, aggregated in the database from stored traces.
+
+Every figure comes from the bill-of-materials rows of traces that applied the
+version (``TraceAssetUsage``), which carry the trace's figures (trace-level
+rows) and each consuming stage's final attempt (stage rows) since ingest. So
+one narrow, indexed table is aggregated — no join to traces or stage runs.
+Percentiles use PostgreSQL's ``percentile_cont``; on SQLite (the demo
+database) they are computed in Python from the values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, QuerySet
+
+from inspector.contracts import STAGE_ORDER
+from inspector.models import Asset, AssetVersion, Trace, TraceAssetUsage
+from regression.models import RegressionAnalysis
+
+DURATION_SAMPLE = 2000  # newest durations per version fed to the significance test
+CO_APPLIED_SAMPLE = 5000  # related assets are counted over the newest traces of the version
+
+
+class Percentiles(Aggregate):
+    """PostgreSQL ``percentile_cont(ARRAY[0.5, 0.95])``: both percentiles from one sort."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, **extra):
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(expression, output_field=ArrayField(FloatField()), **extra)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _python_percentile(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
+            tenant: str = "") -> QuerySet:
+    """Usage rows within the report's time range and tenant."""
+    if start:
+        usage = usage.filter(started_at__gte=start)
+    if end:
+        usage = usage.filter(started_at__lte=end)
+    if tenant:
+        usage = usage.filter(tenant_id=tenant)
+    return usage
+
+
+def version_usage(version_id: int, *, start: datetime | None, end: datetime | None, tenant: str,
+                  stage: str = "") -> QuerySet:
+    """Usage rows of one version (trace-level by default) within the filters."""
+    return _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage=stage),
+                   start=start, end=end, tenant=tenant)
+
+
+def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None]:
+    if _is_postgres():
+        found = rows.aggregate(both=Percentiles(field))["both"] or [None, None]
+        return found[0], found[1]
+    values = [float(v) for v in rows.values_list(field, flat=True)]
+    return _python_percentile(values, 0.5), _python_percentile(values, 0.95)
+
+
+def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) -> tuple[dict[str, Any], list[float]]:
+    """``(metrics, newest durations)`` of one version; metrics match ``rules.VersionMetrics``."""
+    usage = version_usage(version.pk, **filters)
+    aggregates: dict[str, Any] = {
+        "traces": Count("pk"), "first": Min("started_at"), "last": Max("started_at"),
+        "errors": Count("pk", filter=Q(status="error")), "warnings": Count("pk", filter=Q(status="warning")),
+        "replans": Count("pk", filter=Q(replanned=True)), "empties": Count("pk", filter=Q(result_empty=True)),
+        "refs": Avg("references_count"), "rows": Avg("rows_count"),
+    }
+    if _is_postgres():
+        # One pass over the version's rows: counts, means and both percentiles together.
+        aggregates["percentiles"] = Percentiles("duration_ms")
+    row = usage.aggregate(**aggregates)
+    if _is_postgres():
+        row["median"], row["p95"] = row["percentiles"] or [None, None]
+    else:
+        row["median"], row["p95"] = _percentiles(usage, "duration_ms")
+    median, p95 = row["median"], row["p95"]
+    durations = [float(d) for d in usage.order_by("-started_at").values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
+    traces = row["traces"]
+    rate = (lambda n: round(n / traces, 4)) if traces else (lambda n: 0.0)
+    metrics = {
+        "version": version.version, "traces": traces,
+        "first_used": row["first"].isoformat() if row["first"] else None,
+        "last_used": row["last"].isoformat() if row["last"] else None,
+        "success_rate": rate(traces - row["errors"] - row["warnings"]) if traces else 0.0,
+        "warning_rate": rate(row["warnings"]), "error_rate": rate(row["errors"]),
+        "empty_rate": rate(row["empties"]), "replan_rate": rate(row["replans"]),
+        "errors": row["errors"], "empties": row["empties"],
+        "duration_median_ms": _round(median), "duration_p95_ms": _round(p95),
+        "mean_references": _round(row["refs"]) if traces else None,
+        "mean_rows": _round(row["rows"]) if traces else None,
+        "verdicts": verdict_counts(version.pk),
+        "stage_durations": stage_durations(version.pk, stages, **filters),
+    }
+    return metrics, durations
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[str, dict[str, Any]]:
+    """Median and p95 of each consuming stage's final attempt, from the stage usage rows (one grouped query)."""
+    result: dict[str, dict[str, Any]] = {stage: {"median_ms": None, "p95_ms": None, "runs": 0} for stage in stages}
+    if not stages:
+        return result
+    usage = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__in=stages), **filters)
+    if _is_postgres():
+        rows = usage.values("stage").annotate(both=Percentiles("duration_ms"), runs=Count("pk"))
+        for row in rows:
+            median, p95 = row["both"] or [None, None]
+            result[row["stage"]] = {"median_ms": _round(median), "p95_ms": _round(p95), "runs": row["runs"]}
+        return result
+    for stage in stages:
+        values = [float(v) for v in usage.filter(stage=stage).values_list("duration_ms", flat=True)]
+        result[stage] = {"median_ms": _round(_python_percentile(values, 0.5)),
+                         "p95_ms": _round(_python_percentile(values, 0.95)), "runs": len(values)}
+    return result
+
+
+def verdict_counts(version_id: int) -> dict[str, int]:
+    """Verdicts of completed analyses whose candidate trace (a golden run or an override test) applied the version."""
+    applied = Q(runs__candidate_trace__asset_usages__asset_version_id=version_id) | Q(
+        override_tests__candidate_trace__asset_usages__asset_version_id=version_id)
+    rows = (RegressionAnalysis.objects.filter(applied, status="completed").values("verdict")
+            .annotate(n=Count("id", distinct=True)))
+    counts = {"PASS": 0, "WARN": 0, "FAIL": 0}
+    counts.update({row["verdict"]: row["n"] for row in rows if row["verdict"]})
+    return counts
+
+
+def consuming_stages(asset: Asset) -> list[str]:
+    """Stages that applied any version of the asset: index probes on (version, stage), no scan."""
+    version_ids = list(asset.versions.values_list("pk", flat=True))
+    return [stage for stage in STAGE_ORDER
+            if any(TraceAssetUsage.objects.filter(asset_version_id=v, stage=stage).exists() for v in version_ids)]
+
+
+def total_traces(*, start: datetime | None, end: datetime | None, tenant: str) -> int:
+    traces = Trace.objects.all()
+    if start:
+        traces = traces.filter(started_at__gte=start)
+    if end:
+        traces = traces.filter(started_at__lte=end)
+    if tenant:
+        traces = traces.filter(tenant_id=tenant)
+    return traces.count()
+
+
+def co_applied(version_id: int, asset: Asset, **filters: Any) -> list[tuple[str, str, int]]:
+    """Assets applied in the same traces (the version's newest ``CO_APPLIED_SAMPLE`` traces)."""
+    newest = version_usage(version_id, **filters).order_by("-started_at").values("trace_id")[:CO_APPLIED_SAMPLE]
+    rows = (TraceAssetUsage.objects.filter(trace_id__in=newest, stage="")
+            .exclude(asset_type=asset.asset_type, asset_name=asset.name)
+            .values("asset_type", "asset_name").annotate(count=Count("trace_id", distinct=True))
+            .order_by("-count", "asset_name")[:10])
+    return [(row["asset_type"], row["asset_name"], row["count"]) for row in rows]
+
+
+def policy_budget_ms(tenant: str) -> float:
+    version = (AssetVersion.objects.filter(asset__asset_type="policy", status="published",
+                                           asset__tenant_id__in={tenant or "default", "default"})
+               .only("spec").first())
+    return float((version.spec or {}).get("budget_ms", 1000)) if version else 1000.0
+
+
+def usage_timeline(asset: Asset, *, known: dict[int, int], **filters: Any) -> list[dict[str, Any]]:
+    """Traces per version (for the version history), newest version first.
+
+    ``known`` maps version ids to trace counts already computed (base and
+    target); only the other versions are counted, in one grouped query.
+    """
+    versions = list(asset.versions.select_related("author").order_by("-version"))
+    others = [v.pk for v in versions if v.pk not in known]
+    usage = _within(TraceAssetUsage.objects.filter(asset_version_id__in=others, stage=""), **filters)
+    counts = dict(known)
+    if others:
+        counts.update(usage.values("asset_version_id").annotate(n=Count("pk")).values_list("asset_version_id", "n"))
+    return [{"version": v.version, "status": v.status, "note": v.note,
+             "author": v.author.get_username() if v.author else "", "created": v.created_at.isoformat(),
+             "published": v.published_at.isoformat() if v.published_at else None, "traces": counts.get(v.pk, 0)}
+            for v in versions]

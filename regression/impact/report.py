@@ -1,0 +1,129 @@
+"""The impact report of an asset: per-version metrics, comparison, axes, risk, related assets, advice.
+
+Reads through ``queries`` (database aggregates) and applies the pure
+``rules``; nothing here is sample data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from inspector.errors import InvalidInput
+from inspector.models import Asset
+from regression.impact import queries
+from regression.impact.rules import (
+    AXIS_FORMULAS,
+    VersionMetrics,
+    compare_versions,
+    quality_axes,
+    recommendations,
+    regression_risk,
+    related_assets,
+    spec_change_size,
+)
+
+
+def _pick_versions(asset: Asset, base: str | None, target: str | None) -> tuple[Any, Any]:
+    versions = {v.version: v for v in asset.versions.all()}
+    if not versions:
+        return None, None
+    for label, raw in (("base", base), ("target", target)):
+        if raw not in (None, "") and (not str(raw).isdigit() or int(raw) not in versions):
+            raise InvalidInput(f"{label} must be one of this asset's versions ({', '.join(map(str, sorted(versions)))})",
+                               field=label)
+    published = next((v for v in versions.values() if v.status == "published"), None)
+    newest = versions[max(versions)]
+    target_version = versions[int(target)] if target else newest
+    if base:
+        base_version = versions[int(base)]
+    else:
+        older = [n for n in versions if n < target_version.version]
+        base_version = (published if published and published.version != target_version.version
+                        else versions[max(older)] if older else target_version)
+    return base_version, target_version
+
+
+def _metrics_for(versions: set, stages: list[str], filters: dict[str, Any]) -> dict[int, tuple]:
+    """Metrics of base and target; on PostgreSQL in two threads (two connections) at once.
+
+    Each version's figures scan its own index range, so the two scans overlap
+    instead of adding up. Tests keep it sequential (``OPS_IMPACT_PARALLEL``):
+    their data sit in one uncommitted transaction other connections cannot see.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+    from django.db import connection, connections
+
+    if len(versions) < 2 or not settings.OPS_IMPACT_PARALLEL or connection.vendor != "postgresql":
+        return {v.pk: queries.version_metrics(v, stages, **filters) for v in versions}
+
+    def run(version):
+        try:
+            return version.pk, queries.version_metrics(version, stages, **filters)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(versions)) as pool:
+        return dict(pool.map(run, versions))
+
+
+def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = None,
+                 start: datetime | None = None, end: datetime | None = None, tenant: str = "") -> dict[str, Any]:
+    """The whole impact report as plain data (the API's JSON, the screen's context)."""
+    if start and end and start > end:
+        raise InvalidInput("from must be before to", field="from")
+    filters = {"start": start, "end": end, "tenant": tenant}
+    base_version, target_version = _pick_versions(asset, base, target)
+    stages = queries.consuming_stages(asset)
+    computed = _metrics_for({base_version, target_version} - {None}, stages, filters)
+    history = queries.usage_timeline(asset, known={pk: m["traces"] for pk, (m, _) in computed.items()}, **filters)
+    report: dict[str, Any] = {
+        "asset": {"id": asset.pk, "type": asset.asset_type, "name": asset.name, "tenant": asset.tenant_id},
+        "filters": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
+                    "tenant": tenant},
+        "versions": history, "axis_formulas": AXIS_FORMULAS,
+    }
+    if target_version is None or not any(row["traces"] for row in history):
+        report.update(empty=True, message="No stored trace applied any version of this asset yet"
+                      + (" in this range." if start or end or tenant else "."))
+        return report
+    base_metrics, base_durations = computed[base_version.pk]
+    target_metrics, target_durations = computed[target_version.pk]
+    base_m, target_m = VersionMetrics(**base_metrics), VersionMetrics(**target_metrics)
+    budget = queries.policy_budget_ms(tenant)
+    comparison = compare_versions(base_m, target_m, base_durations=base_durations, target_durations=target_durations)
+    total = queries.total_traces(**filters)
+    risk = regression_risk(spec_ops=spec_change_size(base_version.spec, target_version.spec),
+                           traffic_share=target_m.traces / total if total else 0.0, stages=stages,
+                           comparison=comparison, verdicts=target_m.verdicts)
+    axes = {"base": quality_axes(base_m, budget_ms=budget), "target": quality_axes(target_m, budget_ms=budget)}
+    report.update(
+        empty=False, base=base_version.version, target=target_version.version, stages=stages, budget_ms=budget,
+        metrics={"base": base_metrics, "target": target_metrics}, comparison=comparison, axes=axes, risk=risk,
+        traffic={"target_traces": target_m.traces, "all_traces": total},
+        related=related_assets(queries.co_applied(target_version.pk, asset, **filters)),
+        recommendations=recommendations(asset_type=asset.asset_type, asset_name=asset.name,
+                                        target_version=target_version.version, comparison=comparison,
+                                        axes=axes["target"], risk=risk, target=target_m),
+    )
+    return report
+
+
+def impact_csv(report: dict[str, Any]) -> str:
+    """The per-version history and the comparison table as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "metric", "base", "target", "delta", "delta_pct", "p_value", "significant"])
+    for row in report.get("versions", []):
+        writer.writerow(["versions", f"v{row['version']} traces ({row['status']})", "", row["traces"], "", "", "", ""])
+    for row in report.get("comparison", []):
+        writer.writerow(["comparison", row["metric"], row["base"], row["target"], row["delta"], row["delta_pct"],
+                         row["p_value"], row["significant"]])
+    for side in ("base", "target"):
+        for axis, value in (report.get("axes", {}).get(side) or {}).items():
+            writer.writerow([f"axes:{side}", axis, "", value, "", "", "", ""])
+    return out.getvalue()
