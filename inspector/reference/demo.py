@@ -82,7 +82,27 @@ def seed_demo_traces(*, now: datetime | None = None, total: int = TOTAL) -> int:
     if total >= SWITCH_AT:
         reference_v2_install(publish=True)
         created += _test_mode_reruns(now)
+        _golden_queries()
     return created
+
+
+GOLDEN = [("checkout-events", "Events on checkout-api last 7 days"), ("orders-db-lookup", "Who owns pg-orders-prod?"),
+          ("checkout-dependencies", "What does checkout depend on?")]
+
+
+def _golden_queries() -> None:
+    """Golden queries pinned to their newest demo trace, each run once against the current assets."""
+    from regression.models import GoldenQuery
+    from regression.services import golden_query_run, golden_query_set_baseline, regression_run_execute
+
+    for name, question in GOLDEN:
+        query, created = GoldenQuery.objects.get_or_create(name=name, defaults={"question": question})
+        baseline = Trace.objects.filter(question=question, test_mode=False).order_by("-started_at").first()
+        if not created or baseline is None:
+            continue
+        golden_query_set_baseline(golden_query=query, trace_id=baseline.trace_id, note="seeded by seed_demo")
+        run = golden_query_run(golden_query=query, enqueue=False)
+        regression_run_execute(run_id=run.pk)
 
 
 def _test_mode_reruns(now: datetime) -> int:

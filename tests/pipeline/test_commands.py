@@ -54,7 +54,7 @@ def test_seed_demo_makes_varied_real_runs_across_two_asset_versions():
     statuses = set(traces.values_list("status", flat=True))
     assert statuses == {"success", "warning", "error"}
     assert traces.filter(stage_runs__stage="execute", stage_runs__result_empty=True).exists()
-    assert traces.filter(test_mode=True).exclude(parent_trace_id="").count() == 3
+    assert traces.filter(test_mode=True, trace_id__startswith="demo-rerun").exclude(parent_trace_id="").count() == 3
     days = {t.date() for t in traces.values_list("started_at", flat=True)}
     assert len(days) >= 5
     published_v2 = AssetVersion.objects.filter(version=2, status="published").count()
@@ -69,5 +69,9 @@ def test_seed_demo_makes_varied_real_runs_across_two_asset_versions():
     assert decisions.filter(approved=True, decision="auto_retry").exists()
     assert decisions.filter(decision="ask_user").exists() and decisions.filter(approved=False).exists()
     assert ReplanEvent.objects.filter(kind="execution", outcome="succeeded").exists()
+    from regression.models import GoldenQuery, RegressionRun
+
+    assert GoldenQuery.objects.count() == 3
+    assert set(RegressionRun.objects.values_list("status", flat=True)) == {"completed"}
     call_command("seed_demo", stdout=StringIO())  # idempotent
     assert Trace.objects.count() == traces.count()
