@@ -23,6 +23,13 @@ class ModelPermissions(DjangoModelPermissions):
         "DELETE": ["%(app_label)s.delete_%(model_name)s"],
     }
 
+    def _queryset(self, view):
+        # Only the model matters for permission codenames; the class-level
+        # queryset says it without running get_queryset() (which builds
+        # FilterSets and cost ~3 ms per request on ingest).
+        queryset = getattr(view, "queryset", None)
+        return queryset if queryset is not None else super()._queryset(view)
+
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
