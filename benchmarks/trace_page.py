@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "b" * 50)
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
     with benchmark_database() as vendor:
         from django.contrib.auth import get_user_model
         from django.db import connection

@@ -21,9 +21,13 @@ VAR_DIR = Path(envstr("OPS_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = envbool("DEBUG", True)
 _DEV_SECRET = "django-insecure-dev-only-do-not-deploy"
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
-if not DEBUG and (SECRET_KEY == _DEV_SECRET or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 32):
+if not DEBUG and (
+    SECRET_KEY == _DEV_SECRET or SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+):
     raise ImproperlyConfigured(
-        "DEBUG is off but SECRET_KEY is unset or weak: set SECRET_KEY to a random string of 32+ characters."
+        "DEBUG is off but SECRET_KEY is unset or weak: set SECRET_KEY to a random string of 50+ characters "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -242,8 +246,15 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", True)
-    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0, minimum=0)
+    # HTTPS by default in production; behind a TLS-terminating proxy set
+    # SECURE_PROXY_SSL_HEADER_ENABLED=true so redirects do not loop.
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    # Strict defaults (check --deploy clean); turn off if subdomains are not all HTTPS.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+    if envbool("SECURE_PROXY_SSL_HEADER_ENABLED", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

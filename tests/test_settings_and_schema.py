@@ -22,9 +22,26 @@ def test_debug_off_without_secret_key_fails_loudly():
     assert "SECRET_KEY" in result.stderr
 
 
+STRONG_SECRET = "tP3x9-Qw7Lm2Vz8Rk4Hs6Jd1Fg5Nb0Yc_Ue7Io2Pa9Sl4Kj3Xq8Wm6Ze1Rt5Gy0Bv"
+
+
 def test_debug_off_with_real_secret_starts():
-    result = _import_settings(DEBUG="false", SECRET_KEY="k" * 50)
+    result = _import_settings(DEBUG="false", SECRET_KEY=STRONG_SECRET)
     assert result.returncode == 0, result.stderr
+
+
+def test_debug_off_rejects_short_or_repetitive_secrets():
+    assert _import_settings(DEBUG="false", SECRET_KEY="k" * 60).returncode != 0
+    assert _import_settings(DEBUG="false", SECRET_KEY=STRONG_SECRET[:40]).returncode != 0
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": STRONG_SECRET, "ALLOWED_HOSTS": "ops.example.com"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in tests; never in deployment
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_env_helpers_reject_malformed_values(monkeypatch):
