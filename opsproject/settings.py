@@ -262,7 +262,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     # Eager tasks log every success at INFO; keep the console for what matters.
-    "loggers": {"celery": {"level": envstr("CELERY_LOG_LEVEL", "WARNING")}},
+    # (Not CELERY_LOG_LEVEL: Celery itself sets that variable, to a number.)
+    "loggers": {"celery": {"level": envstr("OPS_CELERY_LOG_LEVEL", "WARNING")}},
 }
 
 # The covering index's INCLUDE columns only exist on PostgreSQL; SQLite (the
