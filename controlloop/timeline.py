@@ -6,24 +6,20 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from controlloop.contracts import TRIGGER_TYPES
 from controlloop.models import ReplanEvent
+from inspector.timeparse import parse_moment
 
 MAX_EVENTS = 500
 
 
 def _when(raw: str, *, end: bool = False):
-    if not raw:
+    # The screen's filters ignore an unreadable date rather than failing the page.
+    try:
+        return parse_moment(raw, end_of_day=end)
+    except ValueError:
         return None
-    moment = parse_datetime(raw)
-    if moment is None and (day := parse_date(raw)):
-        moment = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.max.time() if end
-                                                               else timezone.datetime.min.time()))
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
 
 
 def patch_rows(event: ReplanEvent) -> list[dict[str, Any]]:

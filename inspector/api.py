@@ -31,6 +31,7 @@ from inspector.serializers import (
     VersionCreateSerializer,
     VersionNumberSerializer,
 )
+from inspector.timeparse import parse_moment
 
 
 class TracePagination(CursorPagination):
@@ -194,22 +195,10 @@ class AssetImpactMixin:
 
 
 def _when(raw: str | None, field: str):
-    from django.utils.dateparse import parse_date, parse_datetime
-
-    if not raw:
-        return None
-    moment = parse_datetime(raw)
-    if moment is None and (day := parse_date(raw)):
-        from datetime import datetime, time, timezone
-
-        moment = datetime.combine(day, time.min if field == "from" else time.max, tzinfo=timezone.utc)
-    if moment is None:
-        raise InvalidInput(f"{field} must be an ISO 8601 date or time", field=field)
-    if moment.tzinfo is None:
-        from django.utils import timezone as dj_timezone
-
-        moment = dj_timezone.make_aware(moment)
-    return moment
+    try:
+        return parse_moment(raw, end_of_day=field == "to")
+    except ValueError as exc:
+        raise InvalidInput(f"{field} must be an ISO 8601 date or time", field=field) from exc
 
 
 class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):

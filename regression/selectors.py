@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from inspector.models import StageRun, Trace
 from regression.engine import StageSnapshot, TraceSnapshot
-from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
+from regression.models import RegressionRun
 
 
 def _final_runs(trace_ids: list[str]) -> dict[str, dict[str, StageRun]]:
@@ -67,14 +67,6 @@ def group_metrics(trace_ids: list[str]) -> dict[str, dict[str, list[float]]]:
             if name != "references":
                 stage[name].append(float(value))
     return {stage: dict(values) for stage, values in metrics.items()}
-
-
-def analysis_list() -> QuerySet[RegressionAnalysis]:
-    return RegressionAnalysis.objects.defer("stage_results", "statistics")
-
-
-def golden_query_list() -> QuerySet[GoldenQuery]:
-    return GoldenQuery.objects.all()
 
 
 def run_list(filters: dict[str, Any] | None = None) -> QuerySet[RegressionRun]:

@@ -123,3 +123,14 @@ class AssetResolver:
                 raise error(f"{asset_type} asset {name!r} has no published version (run `manage.py seed_assets`)")
             self._cache[key] = _resolved(version)
         return self._cache[key]
+
+
+def overrides_from_args(raw: list[str]) -> dict[str, str]:
+    """``["type=name@version", …]`` (command-line options) as an overrides mapping."""
+    overrides = {}
+    for item in raw:
+        asset_type, sep, ref = item.partition("=")
+        if not sep or not asset_type or not ref:
+            raise InvalidInput(f"override must look like type=name@version, got {item!r}", field="override")
+        overrides[asset_type] = ref
+    return overrides

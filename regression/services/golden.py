@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -89,13 +87,3 @@ def golden_runs_scheduled() -> list[RegressionRun]:
     """Enqueue a run of every enabled golden query that has a baseline (the nightly beat job)."""
     return [golden_query_run(golden_query=query, trigger=RegressionRun.Trigger.SCHEDULE)
             for query in GoldenQuery.objects.filter(enabled=True) if query.current_baseline]
-
-
-def run_overrides_as_dict(raw: list[str]) -> dict[str, Any]:
-    pairs = {}
-    for item in raw:
-        asset_type, sep, ref = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"override must look like type=name@version, got {item!r}")
-        pairs[asset_type] = ref
-    return pairs

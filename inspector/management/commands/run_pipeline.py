@@ -9,15 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from inspector import selectors
 from inspector.contracts import ExecutionContext
 from inspector.errors import ServiceError
+from inspector.pipeline.resolution import overrides_from_args
 from inspector.pipeline.runner import pipeline_run
 from inspector.serializers import TraceDetailSerializer
-
-
-def _override(raw: str) -> tuple[str, str]:
-    asset_type, sep, ref = raw.partition("=")
-    if not sep or not asset_type or not ref:
-        raise CommandError(f"--override must look like type=name@version, got {raw!r}")
-    return asset_type, ref
 
 
 class Command(BaseCommand):
@@ -31,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the whole trace as JSON")
 
     def handle(self, *args, question: str, override: list[str], tenant: str, baseline: str, json: bool, **options):
-        overrides = dict(_override(raw) for raw in override)
+        try:
+            overrides = overrides_from_args(override)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
         context = ExecutionContext(tenant_id=tenant, question=question, test_mode=bool(overrides or baseline),
                                    asset_overrides=overrides, baseline_trace_id=baseline)
         try:

@@ -11,9 +11,9 @@ from xml.etree import ElementTree as ET
 from django.core.management.base import BaseCommand, CommandError
 
 from inspector.errors import ServiceError
+from inspector.pipeline.resolution import overrides_from_args
 from regression.models import GoldenQuery, RegressionRun
 from regression.services import golden_query_run, regression_run_execute
-from regression.services.golden import run_overrides_as_dict
 
 RANK = {"PASS": 0, "WARN": 1, "FAIL": 2}
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, golden, override, junit, fail_on, **options) -> None:
         queries = self._queries(golden)
         try:
-            overrides = run_overrides_as_dict(override)
+            overrides = overrides_from_args(override)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         results = []

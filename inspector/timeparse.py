@@ -1,0 +1,24 @@
+"""Reading the ``from``/``to`` values of filters: an ISO 8601 time or a plain date."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+
+def parse_moment(raw: str | None, *, end_of_day: bool = False) -> datetime | None:
+    """An aware datetime, ``None`` for an empty value; ``ValueError`` for anything unreadable.
+
+    A plain date means its first moment, or its last one with ``end_of_day``
+    (so ``to=2026-01-31`` includes that whole day).
+    """
+    if not raw:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None and (day := parse_date(raw)):
+        moment = datetime.combine(day, time.max if end_of_day else time.min)
+    if moment is None:
+        raise ValueError(f"{raw!r} is not an ISO 8601 date or time")
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
