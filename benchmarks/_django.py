@@ -14,6 +14,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsproject.settings")
 # Benchmarks run with DEBUG off but without collectstatic.
 os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+# The test client speaks plain HTTP; production settings would redirect it to HTTPS.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 
 @contextlib.contextmanager

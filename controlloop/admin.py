@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from access.admin_scoping import DefaultOrTenantAdmin, TenantScopedAdmin
+from access.tenancy import scope_for
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
 from controlloop.timeline import timeline_data
@@ -14,7 +16,7 @@ from inspector.admin_paging import LargeTablePaginator
 
 
 @admin.register(ReplanPolicy)
-class ReplanPolicyAdmin(admin.ModelAdmin):
+class ReplanPolicyAdmin(DefaultOrTenantAdmin, admin.ModelAdmin):
     list_display = ["name", "tenant_id", "is_default", "max_replans", "min_severity", "min_interval_seconds",
                     "cooling_period_seconds", "updated_at"]
     list_filter = ["is_default", "min_severity"]
@@ -25,7 +27,7 @@ class ReplanPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReplanEvent)
-class ReplanEventAdmin(admin.ModelAdmin):
+class ReplanEventAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "trace_id", "trigger_type", "severity", "stage_name", "decision",
                     "approved", "veto", "attempt", "max_attempts", "outcome"]
     list_filter = ["kind", "trigger_type", "severity", "decision", "approved", "veto"]
@@ -64,7 +66,7 @@ class ReplanEventAdmin(admin.ModelAdmin):
             "trigger_types": TRIGGER_TYPES,
             "severities": SEVERITIES,
             "decisions": DECISIONS,
-            "timeline": timeline_data(params),
+            "timeline": timeline_data(params, scope_for(request.user)),
         }
         return TemplateResponse(request, "admin/controlloop/timeline.html", context)
 
@@ -72,6 +74,13 @@ class ReplanEventAdmin(admin.ModelAdmin):
 @admin.register(ReplanLedger)
 class ReplanLedgerAdmin(admin.ModelAdmin):
     list_display = ["trace_id", "replans_used", "updated_at"]
+
+    def get_queryset(self, request):
+        from inspector.models import Trace
+
+        visible = scope_for(request.user).filter(Trace.objects.all()).values("trace_id")
+        queryset = super().get_queryset(request)
+        return queryset if scope_for(request.user).unrestricted else queryset.filter(trace_id__in=visible)
     search_fields = ["=trace_id"]
     readonly_fields = ["trace_id", "replans_used", "updated_at"]
 

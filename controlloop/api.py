@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
@@ -9,6 +10,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.errors import TenantForbidden
+from access.permissions import TenantWritePermission
+from access.tenancy import scope_for
 from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
 from controlloop.models import ReplanEvent, ReplanPolicy
@@ -17,6 +21,7 @@ from controlloop.services import replan_decide
 from controlloop.triggers import safe_parse_trigger
 from inspector.errors import Conflict
 from inspector.models import Trace
+from inspector.permissions import ModelPermissions
 
 
 class ReplanPolicyViewSet(viewsets.ModelViewSet):
@@ -24,6 +29,27 @@ class ReplanPolicyViewSet(viewsets.ModelViewSet):
     serializer_class = ReplanPolicySerializer
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
+    permission_classes = [ModelPermissions, TenantWritePermission]
+
+    def get_queryset(self):
+        # Everyone reads the default policy (tenant ""); only superusers change it.
+        scope = scope_for(self.request.user)
+        return ReplanPolicy.objects.filter(Q(tenant_id="") | scope.q()) if not scope.unrestricted \
+            else ReplanPolicy.objects.all()
+
+    def _require_tenant(self, tenant_id: str) -> None:
+        scope = scope_for(self.request.user)
+        if not tenant_id and not scope.unrestricted:
+            raise TenantForbidden("only superusers may create or change the default policy")
+        scope.require(tenant_id)
+
+    def perform_create(self, serializer) -> None:
+        self._require_tenant(serializer.validated_data.get("tenant_id", ""))
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        self._require_tenant(serializer.validated_data.get("tenant_id", serializer.instance.tenant_id))
+        serializer.save()
 
     def perform_destroy(self, instance: ReplanPolicy) -> None:
         if instance.is_default:
@@ -43,7 +69,8 @@ class DecideView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        trace = generics.get_object_or_404(Trace.objects.only("trace_id", "tenant_id"), trace_id=data["trace_id"])
+        trace = generics.get_object_or_404(scope_for(request.user).filter(Trace.objects.only("trace_id", "tenant_id")),
+                                           trace_id=data["trace_id"])
         record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
                                trigger=safe_parse_trigger(data["trigger"]), plan=data["plan"])
         decision = record.decision
@@ -74,4 +101,4 @@ class ReplanEventListView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.replan_event_list(filters=self.request.query_params)
+        return scope_for(self.request.user).filter(selectors.replan_event_list(filters=self.request.query_params))

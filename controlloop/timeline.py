@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from controlloop.contracts import TRIGGER_TYPES
 from controlloop.models import ReplanEvent
 from inspector.timeparse import parse_moment
@@ -45,9 +46,9 @@ def _at(document: Any, pointer: str) -> Any:
     return document
 
 
-def timeline_data(params: dict[str, str]) -> dict[str, Any]:
+def timeline_data(params: dict[str, str], scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
     """Decision events matching the screen's filters, newest ``MAX_EVENTS`` in the range."""
-    events = ReplanEvent.objects.filter(kind=ReplanEvent.Kind.DECISION)
+    events = scope.filter(ReplanEvent.objects.filter(kind=ReplanEvent.Kind.DECISION))
     trace = params.get("trace", "").strip()
     if trace:
         events = events.filter(trace_id=trace)

@@ -14,9 +14,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.permissions import TenantWritePermission
+from access.tenancy import scope_for
 from inspector import selectors, services
+from inspector.permissions import ModelPermissions
 from inspector.contracts import STAGE_ORDER, TraceIn
-from inspector.errors import InvalidInput, NotFound, PayloadTooLarge
+from inspector.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, Trace
 from inspector.serializers import (
@@ -43,13 +46,6 @@ class TracePagination(CursorPagination):
     max_page_size = 500
 
 
-def _check_body_size(request: Request) -> None:
-    limit = settings.OPS_INGEST_MAX_BYTES
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if (declared.isdigit() and int(declared) > limit) or len(request.body) > limit:
-        raise PayloadTooLarge(f"trace body exceeds the limit of {limit} bytes")
-
-
 class TraceListCreateView(generics.ListAPIView):
     """List traces (filters, cursor paging) or ingest one trace."""
 
@@ -58,9 +54,14 @@ class TraceListCreateView(generics.ListAPIView):
     pagination_class = TracePagination
     filterset_class = TraceFilter
     filter_backends: list = []  # the selector applies the FilterSet
+    throttle_scope = "ingest"
+
+    @property
+    def max_body_bytes(self) -> int:
+        return settings.OPS_INGEST_MAX_BYTES  # read by inspector.parsers.LimitedJSONParser
 
     def get_queryset(self):
-        return selectors.trace_list(filters=self.request.query_params)
+        return selectors.trace_list(filters=self.request.query_params, scope=scope_for(self.request.user))
 
     @extend_schema(
         request=TraceIn,
@@ -69,10 +70,9 @@ class TraceListCreateView(generics.ListAPIView):
         "409 when the trace_id exists with a different body, 413 above the size limit.",
     )
     def post(self, request: Request) -> Response:
-        _check_body_size(request)
         if not isinstance(request.data, dict):
             raise InvalidInput("the body must be a JSON object")
-        trace, created = services.trace_ingest(payload=request.data)
+        trace, created = services.trace_ingest(payload=request.data, scope=scope_for(request.user))
         body = TraceIngestedSerializer(trace).data
         return Response(
             body,
@@ -89,7 +89,8 @@ class TraceDetailView(generics.GenericAPIView):
     serializer_class = TraceDetailSerializer
 
     def get(self, request: Request, trace_id: str) -> Response:
-        return Response(self.get_serializer(selectors.trace_get(trace_id=trace_id)).data)
+        trace = selectors.trace_get(trace_id=trace_id, scope=scope_for(request.user))
+        return Response(self.get_serializer(trace).data)
 
 
 class TraceStageView(generics.GenericAPIView):
@@ -111,7 +112,7 @@ class TraceStageView(generics.GenericAPIView):
         if attempt is not None and not (attempt.isdigit() and int(attempt) >= 1):
             raise InvalidInput("attempt must be a positive integer", field="attempt")
         run = selectors.stage_run_with_payload(
-            trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None
+            trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None, scope=scope_for(request.user)
         )
         return Response(self.get_serializer(run).data)
 
@@ -127,7 +128,8 @@ class TraceDiffView(generics.GenericAPIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, trace_id: str) -> Response:
-        comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""))
+        comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""),
+                                             scope=scope_for(request.user))
         return Response(
             {
                 "baseline": TraceListSerializer(comparison["baseline"]).data,
@@ -161,7 +163,7 @@ class AssetImpactMixin:
         params = request.query_params
         report = asset_impact(asset=asset, base=params.get("base"), target=params.get("target"),
                               start=_when(params.get("from"), "from"), end=_when(params.get("to"), "to"),
-                              tenant=params.get("tenant", ""))
+                              tenant=params.get("tenant", ""), scope=scope_for(request.user))
         export = params.get("export", "")
         if export == "csv":
             response = HttpResponse(impact_csv(report), content_type="text/csv")
@@ -175,7 +177,7 @@ class AssetImpactMixin:
         return response
 
     @extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT)], responses=TraceListSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=TracePagination)
     def traces(self, request: Request, pk: str) -> Response:
         from django.db.models import Exists, OuterRef
 
@@ -188,10 +190,9 @@ class AssetImpactMixin:
             if not version.isdigit():
                 raise InvalidInput("version must be a number", field="version")
             usage = usage.filter(asset_version__version=int(version))
-        traces = selectors.trace_list(filters={}).filter(Exists(usage))
-        paginator = TracePagination()
-        page = paginator.paginate_queryset(traces, request, view=self)
-        return paginator.get_paginated_response(TraceListSerializer(page, many=True).data)
+        traces = selectors.trace_list(filters={}, scope=scope_for(request.user)).filter(Exists(usage))
+        page = self.paginate_queryset(traces)
+        return self.get_paginated_response(TraceListSerializer(page, many=True).data)
 
 
 def _when(raw: str | None, field: str):
@@ -209,6 +210,7 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
     filterset_class = AssetFilter
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    permission_classes = [ModelPermissions, TenantWritePermission]
     action_permissions = {
         ("versions", "GET"): ["inspector.view_assetversion"],
         ("versions", "POST"): ["inspector.add_assetversion"],
@@ -219,13 +221,15 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
     }
 
     def get_queryset(self):
+        scope = scope_for(self.request.user)
         if self.action == "list":
-            return selectors.asset_list(filters=self.request.query_params)
-        return Asset.objects.all()
+            return selectors.asset_list(filters=self.request.query_params, scope=scope)
+        return scope.filter(Asset.objects.all(), shared=True)
 
     @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
     def create(self, request: Request) -> Response:
         data = _validated(AssetCreateSerializer, request)
+        scope_for(request.user).require(data["tenant_id"])
         asset = services.asset_create(**data, author=request.user)
         return Response(AssetSerializer(asset).data, status=status.HTTP_201_CREATED)
 

@@ -6,15 +6,19 @@ errors — ``{"detail": "..."}`` or ``{"field.path": ["message"]}``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pydantic
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inspector.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 
 def pydantic_field_errors(exc: pydantic.ValidationError) -> dict[str, list[str]]:
@@ -37,6 +41,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.field:
             body = {exc.field: [exc.message]}
         return Response(body, status=exc.status_code)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away (restart, failover, lost connection) or is
+        # locked. Writes such as trace ingest run in one transaction, so nothing
+        # half-done is kept; Django drops the broken connection and the next
+        # request reconnects. Ingest is idempotent per trace_id: retrying is safe.
+        logger.exception("database unavailable")
+        return Response({"detail": "Database unavailable: the request was not completed. Retry shortly."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": "Request body is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     return drf_exception_handler(exc, context)

@@ -13,6 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Structural limits of one trace (docs/limits.md): far above what a real run
+# produces, low enough that one request cannot make the server walk millions
+# of rows. Request-wide limits (bytes, depth, string and list sizes) live in
+# inspector/parsers.py.
+MAX_STAGE_RUNS = 50  # five stages, up to ten attempts each
+MAX_REFERENCES = 1000  # per stage output
+
 
 class StageName(StrEnum):
     ROUTE_PLAN = "route_plan"
@@ -135,7 +142,7 @@ class StageOutput(Contract):
     stage: StageName
     result: dict[str, Any] = Field(default_factory=dict)
     diagnostics: StageDiagnostics = Field(default_factory=StageDiagnostics)
-    references: list[Reference] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list, max_length=MAX_REFERENCES)
     duration_ms: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
@@ -215,7 +222,7 @@ class TraceIn(Contract):
     duration_ms: int | None = Field(default=None, ge=0)
     test_mode: bool = False
     applied_assets: dict[str, AppliedAsset] = Field(default_factory=dict)
-    stages: list[StageRunIn] = Field(default_factory=list, max_length=200)
+    stages: list[StageRunIn] = Field(default_factory=list, max_length=MAX_STAGE_RUNS)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("applied_assets", mode="before")

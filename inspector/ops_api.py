@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.tenancy import scope_for
 from inspector import selectors
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
 from inspector.errors import InvalidInput
@@ -37,6 +38,7 @@ class AskView(APIView):
     """Run the pipeline for a question and return the stored trace."""
 
     permission_classes = [IsAuthenticated]
+    throttle_scope = "pipeline"
 
     @extend_schema(request=AskRequest, responses={201: TraceDetailSerializer})
     def post(self, request: Request) -> Response:
@@ -52,7 +54,7 @@ class AskView(APIView):
             asset_overrides=ask.asset_overrides,
             baseline_trace_id=ask.baseline_trace_id,
         )
-        trace = pipeline_run(context=context)
+        trace = pipeline_run(context=context, scope=scope_for(request.user))
         body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -61,6 +63,7 @@ class StageTestView(APIView):
     """Re-run one stage in test mode and diff it against the baseline stage."""
 
     permission_classes = [IsAuthenticated]
+    throttle_scope = "pipeline"
 
     @extend_schema(request=StageTestRequest, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
@@ -73,6 +76,7 @@ class StageTestView(APIView):
             tenant_id=body.tenant_id,
             asset_overrides=body.asset_overrides,
             user_id=str(request.user.pk),
+            scope=scope_for(request.user),
         )
         return Response(
             {

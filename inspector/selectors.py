@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
@@ -38,17 +39,25 @@ def raise_filter_errors(errors: dict[str, list[str]]) -> None:
     raise InvalidInput(f"{field}: {' '.join(messages)}", field=field)
 
 
-def trace_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Trace]:
-    """Traces newest first, with summary columns only."""
-    return _apply(TraceFilter, filters, Trace.objects.only(*TRACE_LIST_FIELDS))
+def trace_list(*, filters: dict[str, Any] | None = None, scope: TenantScope = EVERY_TENANT) -> QuerySet[Trace]:
+    """Traces newest first, with summary columns only, of the scope's tenants."""
+    return _apply(TraceFilter, filters, scope.filter(Trace.objects.only(*TRACE_LIST_FIELDS)))
 
 
-def trace_get(*, trace_id: str) -> Trace:
+def trace_visible(*, trace_id: str, scope: TenantScope = EVERY_TENANT, label: str = "trace") -> Trace:
+    """A trace's summary row, or NotFound when it is unknown or in another tenant."""
+    trace = scope.filter(Trace.objects.only(*TRACE_LIST_FIELDS)).filter(trace_id=trace_id).first()
+    if trace is None:
+        raise NotFound(f"{label} {trace_id!r} not found")
+    return trace
+
+
+def trace_get(*, trace_id: str, scope: TenantScope = EVERY_TENANT) -> Trace:
     """One trace with its stage summaries and bill of materials (no payloads)."""
     stage_runs = StageRun.objects.order_by("sequence", "id")
     usages = TraceAssetUsage.objects.select_related("asset_version").order_by("asset_type", "stage", "asset_name")
     trace = (
-        Trace.objects.prefetch_related(
+        scope.filter(Trace.objects).prefetch_related(
             Prefetch("stage_runs", queryset=stage_runs),
             Prefetch("asset_usages", queryset=usages),
         )
@@ -60,25 +69,28 @@ def trace_get(*, trace_id: str) -> Trace:
     return trace
 
 
-def stage_run_with_payload(*, trace_id: str, stage: str, attempt: int | None = None) -> StageRun:
+def stage_run_with_payload(*, trace_id: str, stage: str, attempt: int | None = None,
+                           scope: TenantScope = EVERY_TENANT) -> StageRun:
     """A stage run with its full payload; the latest attempt unless one is named."""
-    runs = StageRun.objects.filter(trace__trace_id=trace_id, stage=stage).select_related("payload")
+    runs = scope.filter(StageRun.objects, "trace__tenant_id").filter(trace__trace_id=trace_id, stage=stage)
+    runs = runs.select_related("payload")
     if attempt is not None:
         runs = runs.filter(attempt=attempt)
     run = runs.order_by("-attempt").first()
     if run is None:
-        if not Trace.objects.filter(trace_id=trace_id).exists():
+        if not scope.filter(Trace.objects).filter(trace_id=trace_id).exists():
             raise NotFound(f"trace {trace_id!r} not found")
         suffix = f" attempt {attempt}" if attempt is not None else ""
         raise NotFound(f"trace {trace_id!r} has no stage {stage!r}{suffix}")
     return run
 
 
-def asset_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Asset]:
+def asset_list(*, filters: dict[str, Any] | None = None, scope: TenantScope = EVERY_TENANT) -> QuerySet[Asset]:
     published = AssetVersion.objects.filter(status=AssetVersion.Status.PUBLISHED).only(
         "id", "asset_id", "version", "status"
     )
-    queryset = Asset.objects.prefetch_related(Prefetch("versions", queryset=published, to_attr="published"))
+    queryset = scope.filter(Asset.objects, shared=True).prefetch_related(
+        Prefetch("versions", queryset=published, to_attr="published"))
     return _apply(AssetFilter, filters, queryset)
 
 
@@ -111,7 +123,7 @@ def trace_stage_sides(*, trace: Trace):
     return sides
 
 
-def trace_compare(*, trace_id: str, baseline_id: str) -> dict[str, Any]:
+def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
     """Stage-by-stage comparison of a trace with a baseline trace."""
     from inspector.trace_diff import compare_traces
 
@@ -119,8 +131,8 @@ def trace_compare(*, trace_id: str, baseline_id: str) -> dict[str, Any]:
         raise InvalidInput("baseline is required", field="baseline")
     if baseline_id == trace_id:
         raise InvalidInput("a trace cannot be compared with itself", field="baseline")
-    candidate = Trace.objects.filter(trace_id=trace_id).first()
-    baseline = Trace.objects.filter(trace_id=baseline_id).first()
+    candidate = scope.filter(Trace.objects).filter(trace_id=trace_id).first()
+    baseline = scope.filter(Trace.objects).filter(trace_id=baseline_id).first()
     if candidate is None:
         raise NotFound(f"trace {trace_id!r} not found")
     if baseline is None:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "inspector",
     "regression",
     "controlloop",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=envint("DB_CONN_MAX_AGE", 0, minimum=0),
+        # With persistent connections, a request first checks that its reused
+        # connection survived (e.g. a database restart) and reconnects if not.
+        conn_health_checks=envbool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -133,6 +137,16 @@ OPS_PREVIEW_CHARS = envint("OPS_PREVIEW_CHARS", 2000, minimum=100)
 # Django refuses larger bodies before the view runs; keep it just above the
 # ingest limit so the view can answer 413 with a readable message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPS_INGEST_MAX_BYTES + 1024 * 1024
+# Every other JSON body (docs/limits.md); all bodies: nesting depth, string and list lengths.
+OPS_REQUEST_MAX_BYTES = envint("OPS_REQUEST_MAX_BYTES", 1024 * 1024, minimum=1024)
+OPS_JSON_MAX_DEPTH = envint("OPS_JSON_MAX_DEPTH", 64, minimum=4)
+OPS_JSON_MAX_STRING = envint("OPS_JSON_MAX_STRING", 1_000_000, minimum=1000)
+OPS_JSON_MAX_ITEMS = envint("OPS_JSON_MAX_ITEMS", 10_000, minimum=100)
+# DRF throttles per user (docs/limits.md); "none" switches one off.
+OPS_THROTTLE_RATES = {
+    "ingest": envstr("OPS_THROTTLE_INGEST", "12000/minute"),  # 200 traces/s per client
+    "pipeline": envstr("OPS_THROTTLE_PIPELINE", "120/minute"),
+}
 
 # --- Pipeline -----------------------------------------------------------------
 # Each stage's handler, by dotted path (see inspector/pipeline/base.py). Point a
@@ -165,6 +179,14 @@ OPS_CONTROL_LOOP = envbool("OPS_CONTROL_LOOP", True)
 OPS_IMPACT_PARALLEL = envbool("OPS_IMPACT_PARALLEL", True)
 OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.sqlite3")))
 
+# --- Cache (throttle counters) -------------------------------------------------
+# One process: local memory. Several web processes: CACHE_URL=redis://… so the
+# rate limits count across them.
+_cache_url = envstr("CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+          if _cache_url.startswith(("redis://", "rediss://"))
+          else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: anonymous API calls then get 401 with WWW-Authenticate.
@@ -174,10 +196,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inspector.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "inspector.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "inspector.api_errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["inspector.parsers.LimitedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["inspector.throttles.WriteRateThrottle"],
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -225,6 +249,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The reaper (regression.services.analyses.analyses_reap) runs this often.
+OPS_REAPER_INTERVAL_S = envint("OPS_REAPER_INTERVAL_S", 60, minimum=5)
 # One beat schedule for the whole project; later issues add entries, each with
 # an ``expires`` so a backlog never runs stale jobs.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -235,11 +261,40 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "reap-stuck-analyses": {
         "task": "regression.tasks.reap_stuck_analyses",
-        "schedule": 300.0,
-        "options": {"expires": 240},
+        "schedule": float(OPS_REAPER_INTERVAL_S),
+        "options": {"expires": OPS_REAPER_INTERVAL_S * 0.8},
+    },
+    # Retention (docs/reliability.md): hourly, each run bounded by OPS_RETENTION_MAX_SECONDS.
+    "purge-old-traces": {
+        "task": "inspector.tasks.purge_old_traces",
+        "schedule": crontab(minute=envint("OPS_RETENTION_MINUTE", 17, minimum=0)),
+        "options": {"expires": 1800},
     },
 }
 OPS_ANALYSIS_MAX_ATTEMPTS = envint("OPS_ANALYSIS_MAX_ATTEMPTS", 3, minimum=1)
+# Work (analyses, golden runs, override tests) still pending this long is
+# enqueued again by the reaper: its first message never reached a worker.
+OPS_PENDING_REQUEUE_AFTER_S = envint("OPS_PENDING_REQUEUE_AFTER_S", 300, minimum=30)
+# A broker that is down or hung must not hold a web request (kombu's default
+# waits for ever on a broker that accepts and never answers): bounded connect
+# and read timeouts, one publish retry. A failed enqueue leaves the work
+# pending for the reaper. Measured (docs/reliability.md): the analyze request
+# answers 202 in ~0.2 s when the broker refuses connections, ~4 s when it hangs.
+OPS_BROKER_TIMEOUT_S = envint("OPS_BROKER_TIMEOUT_MS", 2000, minimum=100) / 1000
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": OPS_BROKER_TIMEOUT_S,
+    "socket_timeout": OPS_BROKER_TIMEOUT_S,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+# --- Retention -----------------------------------------------------------------
+# Traces that started more than OPS_RETENTION_DAYS ago are deleted by the beat
+# job, OPS_RETENTION_BATCH at a time (one transaction each); baselines and
+# traces that analyses, runs or override tests refer to are kept. 0 disables.
+OPS_RETENTION_DAYS = envint("OPS_RETENTION_DAYS", 90, minimum=0)
+OPS_RETENTION_BATCH = envint("OPS_RETENTION_BATCH", 500, minimum=1)
+# One beat run stops starting batches after this; the next run continues.
+OPS_RETENTION_MAX_SECONDS = envint("OPS_RETENTION_MAX_SECONDS", 180, minimum=1)
 
 # --- Security headers (production) -------------------------------------------
 if not DEBUG:

@@ -7,6 +7,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from access.admin_scoping import TenantScopedAdmin
 from inspector.admin_paging import LargeTablePaginator
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
 
@@ -17,7 +18,7 @@ def _pretty(value) -> str:
 
 
 @admin.register(RegressionAnalysis)
-class RegressionAnalysisAdmin(admin.ModelAdmin):
+class RegressionAnalysisAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ["id", "kind", "status", "verdict_badge", "score", "baselines", "candidates", "created_at",
                     "finished_at"]
     list_filter = ["status", "verdict", "kind"]
@@ -81,7 +82,7 @@ class BaselineInline(admin.TabularInline):
 
 
 @admin.register(GoldenQuery)
-class GoldenQueryAdmin(admin.ModelAdmin):
+class GoldenQueryAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "question", "tenant_id", "enabled", "created_at"]
     list_filter = ["enabled", "tenant_id"]
     search_fields = ["name", "question"]
@@ -89,7 +90,8 @@ class GoldenQueryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegressionRun)
-class RegressionRunAdmin(admin.ModelAdmin):
+class RegressionRunAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    tenant_field = "golden_query__tenant_id"
     list_display = ["golden_query", "trigger", "status", "verdict", "candidate_trace", "created_at", "finished_at"]
     list_filter = ["status", "trigger", "golden_query"]
     list_select_related = ["golden_query", "analysis"]

@@ -9,7 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.tenancy import scope_for
 from inspector.contracts import StageOutput
+from inspector.selectors import trace_visible
 from inspector.errors import InvalidInput, NotFound
 from regression import selectors, services
 from regression.engine import ScoringConfig, compare_stage
@@ -37,7 +39,8 @@ class AnalyzeView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         analysis = services.analysis_request(baseline_trace_ids=data["baseline"], candidate_trace_ids=data["candidate"],
-                                             options=data["options"], user=request.user)
+                                             options=data["options"], user=request.user,
+                                             scope=scope_for(request.user))
         analysis.refresh_from_db(fields=["status"])
         return Response({"analysis_id": str(analysis.pk), "status": analysis.status,
                          "url": f"/inspector/regression/{analysis.pk}"}, status=status.HTTP_202_ACCEPTED)
@@ -47,6 +50,9 @@ class AnalysisDetailView(generics.RetrieveAPIView):
     queryset = RegressionAnalysis.objects.all()
     serializer_class = AnalysisSerializer
     lookup_url_kwarg = "analysis_id"
+
+    def get_queryset(self):
+        return scope_for(self.request.user).filter(RegressionAnalysis.objects.all())
 
 
 class StageCompareView(generics.GenericAPIView):
@@ -71,6 +77,8 @@ class StageCompareView(generics.GenericAPIView):
         else:
             if data["baseline_trace_id"] == data["candidate_trace_id"]:
                 raise InvalidInput("a trace cannot be compared with itself")
+            for side in ("baseline_trace_id", "candidate_trace_id"):
+                trace_visible(trace_id=data[side], scope=scope_for(request.user))
             snapshots = selectors.trace_snapshots([data["baseline_trace_id"], data["candidate_trace_id"]])
             base = snapshots[data["baseline_trace_id"]].stages.get(stage)
             cand = snapshots[data["candidate_trace_id"]].stages.get(stage)
@@ -102,6 +110,21 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
         "run": ["regression.add_regressionrun"],
     }
 
+    @property
+    def throttle_scope(self) -> str | None:
+        return "pipeline" if self.action == "run" else None  # a run re-runs the pipeline
+
+    def get_queryset(self):
+        return scope_for(self.request.user).filter(GoldenQuery.objects.all())
+
+    def perform_create(self, serializer) -> None:
+        scope_for(self.request.user).require(serializer.validated_data.get("tenant_id", "default"))
+        serializer.save()
+
+    def perform_update(self, serializer) -> None:
+        scope_for(self.request.user).require(serializer.validated_data.get("tenant_id", serializer.instance.tenant_id))
+        serializer.save()
+
     @extend_schema(methods=["POST"], request=SetBaselineSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get", "post"])
     def baseline(self, request: Request, pk: str) -> Response:
@@ -112,6 +135,7 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
         serializer = SetBaselineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         baseline = services.golden_query_set_baseline(golden_query=query, user=request.user,
+                                                      scope=scope_for(request.user),
                                                       **serializer.validated_data)
         return Response({"trace_id": baseline.trace_id, "note": baseline.note, "created_at": baseline.created_at},
                         status=status.HTTP_201_CREATED)
@@ -132,4 +156,5 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.run_list(self.request.query_params)
+        return scope_for(self.request.user).filter(selectors.run_list(self.request.query_params),
+                                                   "golden_query__tenant_id")

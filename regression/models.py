@@ -30,6 +30,8 @@ class RegressionAnalysis(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The candidate traces' tenant: analyses are shown only to its members.
+    tenant_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     baseline_trace_ids = models.JSONField(default=list)
     candidate_trace_ids = models.JSONField(default=list)
     options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides (docs/regression-scoring.md).")

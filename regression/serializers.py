@@ -69,6 +69,8 @@ class BaselineSerializer(serializers.ModelSerializer):
 
 class GoldenQuerySerializer(serializers.ModelSerializer):
     baseline_trace_id = serializers.SerializerMethodField()
+    options = serializers.DictField(required=False, default=dict,
+                                    help_text="Scoring overrides for this query's analyses.")
 
     class Meta:
         model = GoldenQuery

@@ -31,6 +31,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("pw-for-tests")
 
+    @factory.post_generation
+    def tenants(self, create, extracted, **kwargs):
+        """Member of ``default`` unless ``tenants=[...]`` says otherwise."""
+        if not create:
+            return
+        from access.models import TenantMembership
+
+        for tenant_id in ["default"] if extracted is None else extracted:
+            TenantMembership.objects.create(user=self, tenant_id=tenant_id)
+
 
 class AssetFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -110,3 +110,17 @@ def operator_client(operator) -> APIClient:
 def runner_only_client(db) -> APIClient:
     """May run the pipeline, but not in test mode."""
     return client_for(grant(UserFactory(), "inspector.view_trace", "inspector.run_pipeline"))
+
+
+def role_user(role: str | None, *, tenants=("default",), staff: bool = False):
+    """A user in one named role group (None: authenticated, no role)."""
+    from django.contrib.auth.models import Group
+
+    from access.roles import roles_install
+
+    if not Group.objects.filter(name="viewer").exists():
+        roles_install()  # a transactional test may have flushed the migrated groups
+    user = UserFactory(tenants=list(tenants), is_staff=staff)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user

@@ -15,7 +15,8 @@ POLICIES = "/controlloop/policies"
 
 @pytest.fixture
 def operator_cl(db) -> APIClient:
-    return client_for(grant(UserFactory(), "controlloop.view_replanpolicy", "controlloop.add_replanpolicy",
+    return client_for(grant(UserFactory(tenants=["default", "acme"]), "controlloop.view_replanpolicy",
+                            "controlloop.add_replanpolicy",
                             "controlloop.change_replanpolicy", "controlloop.delete_replanpolicy",
                             "controlloop.view_replanevent", "controlloop.add_replanevent"))
 
@@ -78,7 +79,23 @@ def test_invalid_policies_are_400(operator_cl, overrides, field):
 
 def test_default_policy_cannot_be_deleted(operator_cl):
     default = ensure_default_policy()
-    assert operator_cl.delete(f"{POLICIES}/{default.pk}").status_code == 409
+    superuser = client_for(UserFactory(is_superuser=True))
+    assert superuser.delete(f"{POLICIES}/{default.pk}").status_code == 409
+    # Other users may not change it at all: it is shared by every tenant.
+    assert operator_cl.delete(f"{POLICIES}/{default.pk}").status_code == 403
+    assert operator_cl.patch(f"{POLICIES}/{default.pk}", {"max_replans": 9}, format="json").status_code == 403
+    assert ReplanPolicy.objects.get(pk=default.pk).max_replans != 9
+
+
+def test_policies_of_other_tenants_are_invisible_and_unwritable(operator_cl):
+    ensure_default_policy()
+    other = ReplanPolicy.objects.create(name="other", tenant_id="globex", max_replans=1)
+    names = [p["name"] for p in operator_cl.get(POLICIES).json()["results"]]
+    assert "other" not in names
+    assert operator_cl.get(f"{POLICIES}/{other.pk}").status_code == 404
+    assert operator_cl.patch(f"{POLICIES}/{other.pk}", {"max_replans": 5}, format="json").status_code == 404
+    assert operator_cl.post(POLICIES, policy_body(tenant_id="initech", name="mine"), format="json").status_code == 403
+    assert operator_cl.post(POLICIES, policy_body(tenant_id="", name="mine"), format="json").status_code == 403
 
 
 @pytest.mark.parametrize(

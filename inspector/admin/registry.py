@@ -11,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from access.admin_scoping import TenantScopedAdmin
+from access.tenancy import scope_for
 from inspector import selectors, trace_page
 from inspector.errors import ServiceError
 
@@ -35,7 +37,8 @@ class AssetVersionUsedFilter(admin.SimpleListFilter):
     parameter_name = "asset_version"
 
     def lookups(self, request, model_admin):
-        versions = AssetVersion.objects.select_related("asset").order_by("asset__asset_type", "asset__name", "-version")
+        versions = scope_for(request.user).filter(AssetVersion.objects.select_related("asset"), "asset__tenant_id",
+                                                  shared=True).order_by("asset__asset_type", "asset__name", "-version")
         return [(str(v.pk), f"{v.asset.asset_type}:{v.asset.name}@{v.version}") for v in versions[:200]]
 
     def queryset(self, request, queryset):
@@ -48,7 +51,7 @@ class AssetVersionUsedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Trace)
-class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["trace_id", "short_question", "tenant_id", "route", "status_badge", "started_at",
                     "duration_ms", "test_mode", "stage_count", "replan_count"]
     list_filter = ["status", "route", "test_mode", "tenant_id", ("started_at", admin.DateFieldListFilter),
@@ -117,7 +120,8 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         comparison, error = None, ""
         if baseline_id:
             try:
-                comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id)
+                comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id,
+                                                     scope=scope_for(request.user))
             except ServiceError as exc:
                 error = exc.message
         context = {
@@ -153,7 +157,8 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 overrides = override_screen.parse_overrides(json.loads(request.POST.get("overrides") or "{}"))
                 test = override_test_start(trace=trace, overrides=overrides, reason=request.POST.get("reason", ""),
-                                           baseline_trace_id=request.POST.get("baseline", ""), user=request.user)
+                                           baseline_trace_id=request.POST.get("baseline", ""), user=request.user,
+                                           scope=scope_for(request.user))
             except (ServiceError, ValueError) as exc:
                 error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
             else:
@@ -212,7 +217,7 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/inspector/trace/override_result.html", context)
 
     def by_trace_id_view(self, request: HttpRequest, trace_id: str):
-        trace = Trace.objects.filter(trace_id=trace_id).only("id").first()
+        trace = self.get_queryset(request).filter(trace_id=trace_id).only("id").first()
         if trace is None:
             raise Http404("No such trace.")
         return HttpResponseRedirect(reverse("admin:inspector_trace_change", args=[trace.pk]))
@@ -227,7 +232,8 @@ class TraceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StageRun)
-class StageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StageRunAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    tenant_field = "trace__tenant_id"
     list_display = ["trace", "stage_label", "attempt", "status", "duration_ms", "warnings_count", "errors_count",
                     "references_count", "result_empty", "output_size"]
     list_filter = ["stage", "status", "result_empty"]
@@ -250,7 +256,8 @@ class StageRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TraceAssetUsage)
-class TraceAssetUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TraceAssetUsageAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    tenant_field = "trace__tenant_id"
     list_display = ["trace", "stage", "asset_type", "asset_name", "version", "version_status"]
     list_filter = ["asset_type", "stage", "version_status"]
     search_fields = ["asset_name", "=trace__trace_id"]
@@ -275,7 +282,8 @@ class AssetVersionInline(admin.TabularInline):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    tenant_shared_readable = True
     list_display = ["name", "asset_type", "tenant_id", "published", "version_count", "updated_at"]
     list_filter = ["asset_type", "tenant_id"]
     search_fields = ["name", "description"]
@@ -308,7 +316,7 @@ class AssetAdmin(admin.ModelAdmin):
         try:
             report = asset_impact(asset=asset, base=params.get("base"), target=params.get("target"),
                                   start=_when(params.get("from"), "from"), end=_when(params.get("to"), "to"),
-                                  tenant=params.get("tenant", ""))
+                                  tenant=params.get("tenant", ""), scope=scope_for(request.user))
         except ServiceError as exc:
             error = exc.message
         charts = {}
@@ -355,8 +363,11 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssetVersion)
-class AssetVersionAdmin(admin.ModelAdmin):
+class AssetVersionAdmin(TenantScopedAdmin, admin.ModelAdmin):
     """Versions are immutable: the admin shows them; services create and publish them."""
+
+    tenant_field = "asset__tenant_id"
+    tenant_shared_readable = True
 
     list_display = ["asset", "version", "status", "author", "created_at", "published_at"]
     list_filter = ["status", "asset__asset_type"]
@@ -378,6 +389,9 @@ class AssetVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one version to publish.", messages.ERROR)
             return
         version = queryset.select_related("asset").get()
+        if not scope_for(request.user).allows(version.asset.tenant_id):
+            self.message_user(request, f"You are not a member of tenant {version.asset.tenant_id!r}.", messages.ERROR)
+            return
         try:
             asset_version_publish(version=version)
         except ServiceError as exc:

@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, AppliedAsset, ExecutionContext, StageInput, StageRunIn, TraceIn
 from inspector.errors import InvalidInput
 from inspector.models import Trace
@@ -180,16 +181,19 @@ def pipeline_run(
     context: ExecutionContext,
     started_at: datetime | None = None,
     metadata: dict[str, Any] | None = None,
+    scope: TenantScope = EVERY_TENANT,
 ) -> Trace:
     """Validate the request, run the pipeline and store the trace with its bill of materials.
 
-    Raises ``InvalidInput`` (400) for bad overrides or an unknown baseline
-    before anything runs or is written.
+    Raises ``InvalidInput`` (400) for bad overrides or an unknown baseline,
+    ``TenantForbidden`` (403) for a tenant outside ``scope``, before anything
+    runs or is written.
     """
+    scope.require(context.tenant_id)
     if not context.question.strip():
         raise InvalidInput("question must not be blank", field="question")
     overrides = validate_overrides(context)
-    if context.baseline_trace_id and not Trace.objects.filter(trace_id=context.baseline_trace_id).exists():
+    if context.baseline_trace_id and not scope.filter(Trace.objects).filter(trace_id=context.baseline_trace_id).exists():
         raise InvalidInput(f"baseline trace {context.baseline_trace_id!r} not found", field="baseline_trace_id")
     context = context.model_copy(update={"trace_id": context.trace_id or str(uuid.uuid4())})
     run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides), started_at=started_at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, ExecutionContext, StageInput, StageOutput
 from inspector.errors import InvalidInput
 from inspector.pipeline.diff import stage_output_diff
@@ -40,13 +41,15 @@ def stage_test(
     question: str = "",
     tenant_id: str = "default",
     user_id: str = "",
+    scope: TenantScope = EVERY_TENANT,
 ) -> StageTestResult:
     if stage not in STAGE_ORDER:
         raise InvalidInput(f"unknown stage {stage!r}; expected one of {', '.join(STAGE_ORDER)}", field="stage")
     if bool(trace_id) == bool(question.strip()):
         raise InvalidInput("give exactly one of trace_id or question")
     if trace_id:
-        return _from_trace(stage, trace_id, asset_overrides, user_id)
+        return _from_trace(stage, trace_id, asset_overrides, user_id, scope)
+    scope.require(tenant_id)
     return _from_question(stage, question, asset_overrides, tenant_id, user_id)
 
 
@@ -54,8 +57,9 @@ def _context(**fields: Any) -> ExecutionContext:
     return ExecutionContext(test_mode=True, **fields)
 
 
-def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: str) -> StageTestResult:
-    run = stage_run_with_payload(trace_id=trace_id, stage=stage)
+def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: str,
+                scope: TenantScope) -> StageTestResult:
+    run = stage_run_with_payload(trace_id=trace_id, stage=stage, scope=scope)
     trace = run.trace
     recorded_input = StageInput.model_validate(run.payload.input)
     context = _context(tenant_id=trace.tenant_id, question=trace.question, trace_id=trace_id, user_id=user_id,

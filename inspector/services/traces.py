@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import StageRunIn, TraceIn, parse_asset_ref
 from inspector.errors import Conflict
 from inspector.models import AssetVersion, StagePayload, StageRun, Trace, TraceAssetUsage
@@ -19,15 +20,17 @@ _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 _TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
 
 
-def trace_ingest(*, payload: dict[str, Any] | TraceIn) -> tuple[Trace, bool]:
+def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVERY_TENANT) -> tuple[Trace, bool]:
     """Validate and store a trace with its stage runs, payloads and asset bill of materials.
 
     Returns ``(trace, created)``. Re-sending an identical body for an existing
     ``trace_id`` returns the stored trace with ``created=False``; a different
     body raises ``Conflict``. Raises ``pydantic.ValidationError`` on a
-    malformed trace; nothing is written then.
+    malformed trace, ``TenantForbidden`` for a tenant outside ``scope``;
+    nothing is written then.
     """
     trace_in = payload if isinstance(payload, TraceIn) else TraceIn.model_validate(payload)
+    scope.require(trace_in.tenant_id)
     serialized = [
         (serialize_payload(run.input.model_dump(mode="json")), serialize_payload(run.output.model_dump(mode="json")))
         for run in trace_in.stages

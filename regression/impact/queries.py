@@ -50,22 +50,22 @@ def _python_percentile(values: list[float], fraction: float) -> float | None:
 
 
 def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
-            tenant: str = "") -> QuerySet:
-    """Usage rows within the report's time range and tenant."""
+            tenants: tuple[str, ...] | None = None) -> QuerySet:
+    """Usage rows within the report's time range and tenants (None: every tenant)."""
     if start:
         usage = usage.filter(started_at__gte=start)
     if end:
         usage = usage.filter(started_at__lte=end)
-    if tenant:
-        usage = usage.filter(tenant_id=tenant)
+    if tenants is not None:
+        usage = usage.filter(tenant_id__in=tenants)
     return usage
 
 
-def version_usage(version_id: int, *, start: datetime | None, end: datetime | None, tenant: str,
-                  stage: str = "") -> QuerySet:
+def version_usage(version_id: int, *, start: datetime | None, end: datetime | None,
+                  tenants: tuple[str, ...] | None, stage: str = "") -> QuerySet:
     """Usage rows of one version (trace-level by default) within the filters."""
     return _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage=stage),
-                   start=start, end=end, tenant=tenant)
+                   start=start, end=end, tenants=tenants)
 
 
 def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None]:
@@ -157,14 +157,14 @@ def consuming_stages(asset: Asset) -> list[str]:
             if any(TraceAssetUsage.objects.filter(asset_version_id=v, stage=stage).exists() for v in version_ids)]
 
 
-def total_traces(*, start: datetime | None, end: datetime | None, tenant: str) -> int:
+def total_traces(*, start: datetime | None, end: datetime | None, tenants: tuple[str, ...] | None) -> int:
     traces = Trace.objects.all()
     if start:
         traces = traces.filter(started_at__gte=start)
     if end:
         traces = traces.filter(started_at__lte=end)
-    if tenant:
-        traces = traces.filter(tenant_id=tenant)
+    if tenants is not None:
+        traces = traces.filter(tenant_id__in=tenants)
     return traces.count()
 
 

@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Asset
 from regression.impact import queries
@@ -72,11 +73,20 @@ def _metrics_for(versions: set, stages: list[str], filters: dict[str, Any]) -> d
 
 
 def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = None,
-                 start: datetime | None = None, end: datetime | None = None, tenant: str = "") -> dict[str, Any]:
-    """The whole impact report as plain data (the API's JSON, the screen's context)."""
+                 start: datetime | None = None, end: datetime | None = None, tenant: str = "",
+                 scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
+    """The whole impact report as plain data (the API's JSON, the screen's context).
+
+    Only traces of ``scope``'s tenants count: a shared asset's report never
+    shows another tenant's usage.
+    """
     if start and end and start > end:
         raise InvalidInput("from must be before to", field="from")
-    filters = {"start": start, "end": end, "tenant": tenant}
+    if tenant:
+        scope.require(tenant)
+    readable = scope.readable()
+    tenants = (tenant,) if tenant else (None if readable is None else tuple(sorted(readable)))
+    filters = {"start": start, "end": end, "tenants": tenants}
     base_version, target_version = _pick_versions(asset, base, target)
     stages = queries.consuming_stages(asset)
     computed = _metrics_for({base_version, target_version} - {None}, stages, filters)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Trace
 from regression import selectors
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 MAX_GROUP = 200
 
 
-def _check_ids(baseline: list[str], candidate: list[str]) -> None:
+def _check_ids(baseline: list[str], candidate: list[str], scope: TenantScope) -> str:
+    """Validate both sides; returns the candidates' tenant (unknown and out-of-scope ids are one error)."""
     if not baseline or not candidate:
         raise InvalidInput("both sides need at least one trace id")
     if len(baseline) > MAX_GROUP or len(candidate) > MAX_GROUP:
@@ -36,20 +38,22 @@ def _check_ids(baseline: list[str], candidate: list[str]) -> None:
     if set(baseline) & set(candidate):
         raise InvalidInput("a trace cannot be compared with itself (it is on both sides)")
     wanted = set(baseline) | set(candidate)
-    found = set(Trace.objects.filter(trace_id__in=wanted).values_list("trace_id", flat=True))
-    missing = sorted(wanted - found)
+    found = dict(scope.filter(Trace.objects).filter(trace_id__in=wanted).values_list("trace_id", "tenant_id"))
+    missing = sorted(wanted - set(found))
     if missing:
         raise InvalidInput(f"unknown trace id(s): {', '.join(missing[:10])}")
+    return found[candidate[0]]
 
 
 def analysis_request(*, baseline_trace_ids: list[str], candidate_trace_ids: list[str],
-                     options: dict[str, Any] | None = None, user=None) -> RegressionAnalysis:
+                     options: dict[str, Any] | None = None, user=None,
+                     scope: TenantScope = EVERY_TENANT) -> RegressionAnalysis:
     """Validate, store a pending analysis and enqueue it after the transaction commits."""
     from regression.tasks import run_analysis
 
     baseline = list(dict.fromkeys(baseline_trace_ids))
     candidate = list(dict.fromkeys(candidate_trace_ids))
-    _check_ids(baseline, candidate)
+    tenant_id = _check_ids(baseline, candidate, scope)
     try:
         ScoringConfig.from_overrides(options or {})
     except ValueError as exc:
@@ -57,20 +61,30 @@ def analysis_request(*, baseline_trace_ids: list[str], candidate_trace_ids: list
     kind = RegressionAnalysis.Kind.PAIR if len(baseline) == len(candidate) == 1 else RegressionAnalysis.Kind.GROUP
     with transaction.atomic():
         analysis = RegressionAnalysis.objects.create(
-            kind=kind, baseline_trace_ids=baseline, candidate_trace_ids=candidate, options=options or {},
+            kind=kind, tenant_id=tenant_id, baseline_trace_ids=baseline, candidate_trace_ids=candidate, options=options or {},
             created_by=user if user is not None and user.is_authenticated else None,
         )
         transaction.on_commit(lambda: _enqueue(run_analysis, analysis.pk))
     return analysis
 
 
-def _enqueue(task, *args) -> None:
-    # A broker that is down must not lose the analysis: it stays pending and
-    # the reaper (or the next beat run) picks it up.
+def _enqueue(task, *args, **options) -> bool:
+    """Send ``task(*args)``; False if the broker is unreachable.
+
+    A broker that is down must not lose the work nor fail the request: the row
+    stays pending and the reaper enqueues it again later. Publishing gives up
+    quickly (settings: CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_TASK_PUBLISH_RETRY_POLICY).
+    """
     try:
-        task.delay(*args)
+        task.apply_async(args, **options)
     except Exception:  # noqa: BLE001
+        if task.app.conf.task_always_eager:
+            # In-process execution: the task itself failed (and recorded it on its row).
+            logger.exception("%s%r failed", task.name, args)
+            return True
         logger.exception("could not enqueue %s%r; it stays pending for the reaper", task.name, args)
+        return False
+    return True
 
 
 def _claim(analysis_id) -> bool:
@@ -141,8 +155,20 @@ def _noise(metrics: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, fl
 
 
 def analyses_reap(*, now=None) -> dict[str, int]:
-    """Requeue analyses stuck in ``running`` past the task time limit; fail them after the last attempt."""
-    from regression.tasks import run_analysis
+    """Recover work a dead worker or an unreachable broker left behind (the beat job ``reap-stuck-analyses``).
+
+    * analyses still ``running`` past the task time limit go back to
+      ``pending`` and are enqueued again, or end ``failed`` after
+      ``OPS_ANALYSIS_MAX_ATTEMPTS``;
+    * analyses, golden-query runs and override tests still ``pending`` after
+      ``OPS_PENDING_REQUEUE_AFTER_S`` are enqueued again (their first message
+      never reached a worker). Claims make a duplicate message harmless, and
+      these messages expire before the next one is sent.
+
+    Stops enqueueing at the first failure (broker down); the next run retries.
+    """
+    from regression.models import OverrideTest, RegressionRun
+    from regression.tasks import run_analysis, run_golden_query, run_override_test
 
     now = now or timezone.now()
     limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
@@ -153,8 +179,19 @@ def analyses_reap(*, now=None) -> dict[str, int]:
     requeued_ids = list(stuck.filter(attempts__lt=settings.OPS_ANALYSIS_MAX_ATTEMPTS).values_list("pk", flat=True))
     RegressionAnalysis.objects.filter(pk__in=requeued_ids, status=WorkStatus.RUNNING).update(
         status=WorkStatus.PENDING, started_at=None)
-    forgotten = list(RegressionAnalysis.objects.filter(
-        status=WorkStatus.PENDING, created_at__lt=now - timedelta(minutes=5)).values_list("pk", flat=True))
-    for analysis_id in set(requeued_ids) | set(forgotten):
-        _enqueue(run_analysis, str(analysis_id))
-    return {"failed": failed, "requeued": len(requeued_ids), "pending_requeued": len(forgotten)}
+    pending_since = now - timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S)
+    forgotten = list(RegressionAnalysis.objects.filter(status=WorkStatus.PENDING, created_at__lt=pending_since)
+                     .exclude(pk__in=requeued_ids).values_list("pk", flat=True))
+    runs = list(RegressionRun.objects.filter(status=WorkStatus.PENDING, created_at__lt=pending_since)
+                .values_list("pk", flat=True))
+    tests = list(OverrideTest.objects.filter(status=WorkStatus.PENDING, created_at__lt=pending_since)
+                 .values_list("pk", flat=True))
+    jobs = ([(run_analysis, str(pk)) for pk in [*requeued_ids, *forgotten]]
+            + [(run_golden_query, pk) for pk in runs] + [(run_override_test, pk) for pk in tests])
+    sent = 0
+    for task, arg in jobs:
+        if not _enqueue(task, arg, expires=settings.OPS_PENDING_REQUEUE_AFTER_S):
+            break
+        sent += 1
+    return {"failed": failed, "requeued": len(requeued_ids), "pending_requeued": len(forgotten),
+            "runs_requeued": len(runs), "override_tests_requeued": len(tests), "not_enqueued": len(jobs) - sent}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
 from inspector.errors import InvalidInput
 from inspector.models import Trace, TraceAssetUsage
@@ -14,9 +15,10 @@ from regression.models import Baseline, GoldenQuery, RegressionAnalysis, Regress
 from regression.services.analyses import _enqueue, analysis_execute
 
 
-def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None) -> Baseline:
+def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None,
+                              scope: TenantScope = EVERY_TENANT) -> Baseline:
     """Append a baseline (the newest wins); the trace must answer this golden query's question."""
-    trace = Trace.objects.filter(trace_id=trace_id).only("trace_id", "question", "tenant_id").first()
+    trace = scope.filter(Trace.objects).filter(trace_id=trace_id).only("trace_id", "question", "tenant_id").first()
     if trace is None:
         raise InvalidInput(f"unknown trace {trace_id!r}", field="trace_id")
     if trace.question.strip() != golden_query.question.strip():
@@ -59,7 +61,7 @@ def regression_run_execute(*, run_id: int) -> RegressionRun | None:
             metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
         )
         analysis = RegressionAnalysis.objects.create(
-            kind=RegressionAnalysis.Kind.PAIR, baseline_trace_ids=[run.baseline.trace_id],
+            kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id, baseline_trace_ids=[run.baseline.trace_id],
             candidate_trace_ids=[candidate.trace_id], options=query.options)
         RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
         analysis_execute(analysis_id=analysis.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
 from inspector.errors import InvalidInput
 from inspector.models import Trace
@@ -15,7 +16,7 @@ from regression.services.analyses import _enqueue, analysis_execute
 
 
 def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str, baseline_trace_id: str = "",
-                        user=None) -> OverrideTest:
+                        user=None, scope: TenantScope = EVERY_TENANT) -> OverrideTest:
     """Validate everything, store a pending test and enqueue it after commit. Nothing runs on bad input."""
     from regression.tasks import run_override_test
 
@@ -26,7 +27,7 @@ def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str,
     validate_overrides(ExecutionContext(tenant_id=trace.tenant_id, question=trace.question, test_mode=True,
                                         asset_overrides=overrides))
     baseline_id = baseline_trace_id.strip() or trace.trace_id
-    if not Trace.objects.filter(trace_id=baseline_id).exists():
+    if not scope.filter(Trace.objects).filter(trace_id=baseline_id).exists():
         raise InvalidInput(f"baseline trace {baseline_id!r} not found", field="baseline_trace_id")
     with transaction.atomic():
         test = OverrideTest.objects.create(trace=trace, baseline_trace_id=baseline_id, overrides=overrides,
@@ -47,7 +48,7 @@ def override_test_execute(*, test_id: int) -> OverrideTest | None:
                                      user_id=str(test.created_by_id or "")),
             metadata={"override_test": test.pk, "reason": test.reason},
         )
-        analysis = RegressionAnalysis.objects.create(kind=RegressionAnalysis.Kind.PAIR,
+        analysis = RegressionAnalysis.objects.create(kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
                                                      baseline_trace_ids=[test.baseline_trace_id],
                                                      candidate_trace_ids=[candidate.trace_id],
                                                      created_by_id=test.created_by_id)

@@ -6,7 +6,8 @@ import pytest
 
 from inspector.models import Asset
 from inspector.services import asset_create, asset_version_create, asset_version_publish, trace_ingest
-from tests.factories import VALID_SPECS, trace_body
+from tests.factories import VALID_SPECS, UserFactory, trace_body
+from tests.fixtures import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,10 @@ def test_quality_axes_risk_related_and_advice_follow_the_figures(viewer_client, 
 def test_time_range_and_tenant_filters(viewer_client, asset):
     data = viewer_client.get(f"/asset-registry/assets/{asset.pk}/impact?from=2030-01-01").json()
     assert data["empty"] is True and "in this range" in data["message"]
-    assert viewer_client.get(f"/asset-registry/assets/{asset.pk}/impact?tenant=nobody").json()["empty"] is True
+    # A tenant the viewer does not belong to is refused; a superuser gets an empty report for it.
+    assert viewer_client.get(f"/asset-registry/assets/{asset.pk}/impact?tenant=nobody").status_code == 403
+    superuser = client_for(UserFactory(is_superuser=True))
+    assert superuser.get(f"/asset-registry/assets/{asset.pk}/impact?tenant=nobody").json()["empty"] is True
     assert viewer_client.get(f"/asset-registry/assets/{asset.pk}/impact?from=someday").status_code == 400
     assert viewer_client.get(f"/asset-registry/assets/{asset.pk}/impact?base=9").status_code == 400
 

@@ -5,9 +5,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inspector.services import trace_ingest
-from tests.factories import trace_body
+from tests.factories import UserFactory, trace_body
+from tests.fixtures import client_for, grant
 
 LIST = "/inspector/traces"
+
+
+@pytest.fixture
+def viewer_client(db):
+    """A viewer in both tenants these tests use (tenant isolation: tests/access)."""
+    return client_for(grant(UserFactory(tenants=["default", "acme"]), "inspector.view_trace",
+                            "inspector.view_asset", "inspector.view_assetversion"))
 
 
 def ingest(**kwargs):

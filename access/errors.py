@@ -1,0 +1,9 @@
+"""Access errors: a tenant the user does not belong to."""
+
+from __future__ import annotations
+
+from inspector.errors import ServiceError
+
+
+class TenantForbidden(ServiceError):
+    status_code = 403

@@ -1,0 +1,74 @@
+"""The named roles (Django groups) and the permissions each grants.
+
+Pure data plus one idempotent installer, used by the data migration and by
+tests whose transactional flush removed the migrated groups.
+"""
+
+from __future__ import annotations
+
+VIEWER, OPERATOR, ASSET_EDITOR, PUBLISHER, ADMIN = "viewer", "operator", "asset editor", "publisher", "admin"
+
+_READABLE = {
+    "inspector": ["trace", "stagerun", "stagepayload", "traceassetusage", "asset", "assetversion"],
+    "regression": ["regressionanalysis", "goldenquery", "baseline", "regressionrun", "overridetest"],
+    "controlloop": ["replanpolicy", "replanevent", "replanledger"],
+}
+READ = [f"{app}.view_{model}" for app, models in _READABLE.items() for model in models]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Read traces, assets, analyses, golden queries and the control loop.
+    VIEWER: READ,
+    # Run the pipeline (also in test mode), ingest traces, start analyses and
+    # golden-query runs, set baselines, ask the control loop to decide.
+    OPERATOR: READ + [
+        "inspector.add_trace", "inspector.run_pipeline", "inspector.use_test_mode",
+        "regression.add_regressionanalysis", "regression.add_regressionrun", "regression.add_overridetest",
+        "regression.add_goldenquery", "regression.change_goldenquery", "regression.add_baseline",
+        "controlloop.add_replanevent",
+    ],
+    # Create assets and new (draft) versions.
+    ASSET_EDITOR: READ + ["inspector.add_asset", "inspector.change_asset", "inspector.add_assetversion"],
+    # Publish and roll back versions.
+    PUBLISHER: READ + ["inspector.publish_assetversion"],
+    # Everything in the product's apps, plus user and membership management.
+    ADMIN: ["*inspector", "*regression", "*controlloop", "*access",
+            "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"],
+}
+
+
+def role_permission_rows(Permission, role: str):
+    """The Permission rows of one role (``*app`` means every permission of the app)."""
+    from django.db.models import Q
+
+    query = Q(pk__in=[])
+    for entry in ROLE_PERMISSIONS[role]:
+        if entry.startswith("*"):
+            query |= Q(content_type__app_label=entry[1:])
+        else:
+            app_label, codename = entry.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(query)
+
+
+def roles_install(Group=None, Permission=None) -> dict[str, int]:
+    """Create or update every role group; returns ``{role: permission count}``.
+
+    Takes the models so the migration can pass its historical ones.
+    """
+    if Group is None or Permission is None:
+        from django.contrib.auth.models import Group, Permission
+    counts = {}
+    for role in ROLE_PERMISSIONS:
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = list(role_permission_rows(Permission, role))
+        missing = _missing(role, permissions)
+        if missing:
+            raise LookupError(f"role {role!r} names unknown permissions: {', '.join(missing)}")
+        group.permissions.set(permissions)
+        counts[role] = len(permissions)
+    return counts
+
+
+def _missing(role: str, permissions) -> list[str]:
+    found = {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
+    return [entry for entry in ROLE_PERMISSIONS[role] if not entry.startswith("*") and entry not in found]

@@ -1,0 +1,40 @@
+"""The role groups the migration creates, and what each one grants."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from access.roles import ADMIN, ASSET_EDITOR, OPERATOR, PUBLISHER, ROLE_PERMISSIONS, VIEWER, roles_install
+from tests.fixtures import role_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_migration_created_every_role_group():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_PERMISSIONS)
+
+
+def test_install_is_idempotent_and_names_only_real_permissions():
+    first = roles_install()
+    assert roles_install() == first
+    assert first[VIEWER] == len(ROLE_PERMISSIONS[VIEWER])
+    assert Group.objects.filter(name__in=list(ROLE_PERMISSIONS)).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("role", "granted", "refused"),
+    [
+        (VIEWER, ["inspector.view_trace", "regression.view_regressionanalysis", "controlloop.view_replanevent"],
+         ["inspector.run_pipeline", "inspector.add_assetversion", "inspector.publish_assetversion"]),
+        (OPERATOR, ["inspector.run_pipeline", "inspector.use_test_mode", "regression.add_regressionanalysis",
+                    "controlloop.add_replanevent"], ["inspector.add_assetversion", "inspector.publish_assetversion"]),
+        (ASSET_EDITOR, ["inspector.add_asset", "inspector.add_assetversion"],
+         ["inspector.publish_assetversion", "inspector.run_pipeline", "inspector.delete_asset"]),
+        (PUBLISHER, ["inspector.publish_assetversion"], ["inspector.add_assetversion", "inspector.run_pipeline"]),
+        (ADMIN, ["inspector.delete_asset", "controlloop.change_replanpolicy", "access.add_tenantmembership",
+                 "inspector.publish_assetversion", "inspector.run_pipeline"], ["auth.delete_user"]),
+    ],
+)
+def test_each_role_grants_its_permissions_and_no_more(role, granted, refused):
+    user = role_user(role)
+    assert user.has_perms(granted)
+    assert not any(user.has_perm(perm) for perm in refused)

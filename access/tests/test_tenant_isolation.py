@@ -1,0 +1,169 @@
+"""A user of tenant A cannot read, diff, analyse, override or export tenant B's objects by id.
+
+Reads of B's objects answer 404 (their existence is not revealed), writes
+naming tenant B answer 403, and lists simply leave B out. Superusers see all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from access.roles import ADMIN
+from controlloop.services import ensure_default_policy, replan_decide
+from controlloop.triggers import safe_parse_trigger
+from inspector.models import Trace
+from inspector.services import asset_create, asset_version_create, asset_version_publish, trace_ingest
+from regression.models import GoldenQuery, RegressionAnalysis
+from regression.services import analysis_request
+from tests.factories import VALID_SPECS, UserFactory, trace_body
+from tests.fixtures import client_for, role_user
+
+pytestmark = pytest.mark.django_db
+QUESTION = "Which servers run checkout-api?"
+
+
+def _trace(trace_id: str, tenant: str, **fields) -> Trace:
+    return trace_ingest(payload=trace_body(trace_id=trace_id, tenant_id=tenant, **fields))[0]
+
+
+def _asset(tenant: str, name: str):
+    asset = asset_create(tenant_id=tenant, asset_type="query", name=name)
+    asset_version_publish(version=asset_version_create(asset=asset, spec=VALID_SPECS["query"]))
+    return asset
+
+
+@pytest.fixture
+def tenants(db):
+    ensure_default_policy()
+    shared = _asset("default", "shared_q")  # first, so the traces' bill of materials links to it
+    for trace_id in ("a1", "a2"):
+        _trace(trace_id, "acme", applied_assets={"query": "shared_q@1"})
+    for trace_id in ("b1", "b2"):
+        _trace(trace_id, "globex", applied_assets={"query": "shared_q@1"})
+    b_asset = _asset("globex", "globex_q")
+    a_analysis = analysis_request(baseline_trace_ids=["a1"], candidate_trace_ids=["a2"])
+    b_analysis = analysis_request(baseline_trace_ids=["b1"], candidate_trace_ids=["b2"])
+    b_golden = GoldenQuery.objects.create(name="globex-golden", question=QUESTION, tenant_id="globex")
+    replan_decide(trace_id="b1", tenant_id="globex", trigger=safe_parse_trigger("empty_result"), plan={})
+    return {"shared": shared, "b_asset": b_asset, "a_analysis": a_analysis, "b_analysis": b_analysis,
+            "b_golden": b_golden}
+
+
+@pytest.fixture
+def acme_user(db):
+    return role_user(ADMIN, tenants=["acme"], staff=True)
+
+
+@pytest.fixture
+def acme(acme_user):
+    return client_for(acme_user)
+
+
+def test_lists_show_only_own_tenant(acme, tenants):
+    assert {t["trace_id"] for t in acme.get("/inspector/traces").json()["results"]} == {"a1", "a2"}
+    assert acme.get("/inspector/traces?tenant=globex").json()["results"] == []
+    assert {a["name"] for a in acme.get("/asset-registry/assets").json()["results"]} == {"shared_q"}
+    assert acme.get("/inspector/regression/golden-queries").json()["results"] == []
+    assert acme.get("/controlloop/events").json()["results"] == []
+
+
+@pytest.mark.parametrize("url", [
+    "/inspector/traces/b1",
+    "/inspector/traces/b1/stages/execute",
+    "/inspector/traces/b2/diff?baseline=b1",
+    "/inspector/traces/a2/diff?baseline=b1",
+])
+def test_reading_or_diffing_another_tenants_trace_is_404(acme, tenants, url):
+    assert acme.get(url).status_code == 404
+
+
+def test_analysing_another_tenants_traces_is_refused(acme, tenants):
+    before = RegressionAnalysis.objects.count()
+    response = acme.post("/inspector/regression/analyze", {"baseline_trace_id": "a1", "candidate_trace_id": "b1"},
+                         format="json")
+    assert response.status_code == 400 and "b1" in response.json()["detail"]
+    assert RegressionAnalysis.objects.count() == before
+    assert acme.get(f"/inspector/regression/{tenants['b_analysis'].pk}").status_code == 404
+    assert acme.get(f"/inspector/regression/{tenants['a_analysis'].pk}").status_code == 200
+    compare = {"baseline_trace_id": "a1", "candidate_trace_id": "b1", "stage": "execute"}
+    assert acme.post("/inspector/regression/stage-compare", compare, format="json").status_code == 404
+
+
+def test_running_or_overriding_in_another_tenant_is_refused(acme, tenants, reference_assets):
+    count = Trace.objects.count()
+    assert acme.post("/ops/ask", {"question": QUESTION, "tenant_id": "globex"}, format="json").status_code == 403
+    response = acme.post("/ops/ask", {"question": QUESTION, "tenant_id": "acme", "test_mode": True,
+                                      "baseline_trace_id": "b1"}, format="json")
+    assert response.status_code == 400
+    assert acme.post("/ops/stage-test", {"stage": "execute", "trace_id": "b1"}, format="json").status_code == 404
+    assert acme.post("/ops/stage-test", {"stage": "execute", "question": QUESTION, "tenant_id": "globex"},
+                     format="json").status_code == 403
+    assert acme.post("/inspector/traces", trace_body(trace_id="sneaky", tenant_id="globex"),
+                     format="json").status_code == 403
+    assert Trace.objects.count() == count  # nothing was run or stored
+
+
+def test_another_tenants_assets_cannot_be_read_exported_or_changed(acme, tenants):
+    b_asset, shared = tenants["b_asset"], tenants["shared"]
+    for suffix in ("", "/versions", "/impact", "/impact?export=csv", "/impact?export=json", "/traces"):
+        assert acme.get(f"/asset-registry/assets/{b_asset.pk}{suffix}").status_code == 404, suffix
+    assert acme.post(f"/asset-registry/assets/{b_asset.pk}/publish", {"version": 1}, format="json").status_code == 404
+    assert acme.post("/asset-registry/assets", {"tenant_id": "globex", "asset_type": "query", "name": "x"},
+                     format="json").status_code == 403
+    # The shared asset is readable, but only members of ``default`` may change it.
+    assert acme.get(f"/asset-registry/assets/{shared.pk}").status_code == 200
+    new_version = acme.post(f"/asset-registry/assets/{shared.pk}/versions", {"spec": VALID_SPECS["query"]},
+                            format="json")
+    assert new_version.status_code == 403
+    assert acme.get(f"/asset-registry/assets/{shared.pk}/impact?tenant=globex").status_code == 403
+
+
+def test_impact_of_a_shared_asset_counts_only_own_traces(acme, tenants):
+    report = acme.get(f"/asset-registry/assets/{tenants['shared'].pk}/impact").json()
+    assert sum(row["traces"] for row in report["versions"]) == 2  # a1, a2, not b1, b2
+    traces = acme.get(f"/asset-registry/assets/{tenants['shared'].pk}/traces").json()["results"]
+    assert {t["trace_id"] for t in traces} == {"a1", "a2"}
+    superuser = client_for(UserFactory(is_superuser=True))
+    report = superuser.get(f"/asset-registry/assets/{tenants['shared'].pk}/impact").json()
+    assert sum(row["traces"] for row in report["versions"]) == 4
+
+
+def test_another_tenants_golden_queries_and_decisions_are_out_of_reach(acme, tenants):
+    golden = tenants["b_golden"]
+    assert acme.get(f"/inspector/regression/golden-queries/{golden.pk}").status_code == 404
+    assert acme.post(f"/inspector/regression/golden-queries/{golden.pk}/run", {}, format="json").status_code == 404
+    assert acme.post("/inspector/regression/golden-queries", {"name": "g", "question": QUESTION,
+                                                             "tenant_id": "globex"}, format="json").status_code == 403
+    mine = acme.post("/inspector/regression/golden-queries", {"name": "mine", "question": QUESTION,
+                                                             "tenant_id": "acme"}, format="json").json()
+    baseline = acme.post(f"/inspector/regression/golden-queries/{mine['id']}/baseline", {"trace_id": "b1"},
+                         format="json")
+    assert baseline.status_code == 400
+    assert acme.post("/controlloop/decide", {"trace_id": "b1", "trigger": "error"}, format="json").status_code == 404
+
+
+def test_admin_screens_hide_another_tenants_objects(client, acme_user, tenants):
+    client.force_login(acme_user)
+    b1 = Trace.objects.get(trace_id="b1")
+    a1 = Trace.objects.get(trace_id="a1")
+    assert client.get(reverse("admin:inspector_trace_change", args=[b1.pk])).status_code == 404
+    assert client.get(reverse("admin:inspector_trace_by_id", args=["b1"])).status_code == 404
+    assert client.get(reverse("admin:inspector_trace_overrides", args=[b1.pk])).status_code == 404
+    assert client.get(reverse("admin:inspector_asset_impact", args=[tenants["b_asset"].pk])).status_code == 404
+    compare = client.get(reverse("admin:inspector_trace_compare", args=[a1.pk]) + "?baseline=b1")
+    assert compare.status_code == 200 and compare.context["comparison"] is None
+    assert "not found" in compare.context["error"]
+    listing = client.get(reverse("admin:inspector_trace_changelist")).content.decode()
+    assert "a1" in listing and "b1" not in listing
+    timeline = client.get(reverse("admin:controlloop_timeline") + "?trace=b1")
+    assert timeline.context["timeline"]["events"] == []
+    analyses = client.get(reverse("admin:regression_regressionanalysis_change", args=[tenants["b_analysis"].pk]))
+    assert analyses.status_code == 302  # Django's admin: "doesn't exist", back to the index
+
+
+def test_superuser_sees_every_tenant(tenants):
+    superuser = client_for(UserFactory(is_superuser=True))
+    assert {t["trace_id"] for t in superuser.get("/inspector/traces").json()["results"]} == {"a1", "a2", "b1", "b2"}
+    assert superuser.get("/inspector/traces/b1").status_code == 200
+    assert superuser.get(f"/inspector/regression/{tenants['b_analysis'].pk}").status_code == 200

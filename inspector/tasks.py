@@ -1,0 +1,13 @@
+"""Celery tasks of the inspector app: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from inspector.services.retention import traces_purge_expired
+
+
+@shared_task
+def purge_old_traces() -> dict:
+    """The beat job ``purge-old-traces`` (OPS_RETENTION_DAYS; 0 disables)."""
+    return traces_purge_expired()
