@@ -117,6 +117,7 @@ class RegressionRun(models.Model):
                                  related_name="runs")
     error_message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -144,6 +145,7 @@ class OverrideTest(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

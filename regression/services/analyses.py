@@ -160,6 +160,9 @@ def analyses_reap(*, now=None) -> dict[str, int]:
     * analyses still ``running`` past the task time limit go back to
       ``pending`` and are enqueued again, or end ``failed`` after
       ``OPS_ANALYSIS_MAX_ATTEMPTS``;
+    * golden-query runs and override tests still ``running`` past the time
+      limit end ``failed`` ("worker lost"): re-running them would store a
+      second candidate trace, so they are not retried automatically;
     * analyses, golden-query runs and override tests still ``pending`` after
       ``OPS_PENDING_REQUEUE_AFTER_S`` are enqueued again (their first message
       never reached a worker). Claims make a duplicate message harmless, and
@@ -179,6 +182,10 @@ def analyses_reap(*, now=None) -> dict[str, int]:
     requeued_ids = list(stuck.filter(attempts__lt=settings.OPS_ANALYSIS_MAX_ATTEMPTS).values_list("pk", flat=True))
     RegressionAnalysis.objects.filter(pk__in=requeued_ids, status=WorkStatus.RUNNING).update(
         status=WorkStatus.PENDING, started_at=None)
+    lost = {"status": WorkStatus.FAILED, "finished_at": now,
+            "error_message": "worker lost: still running past the task time limit"}
+    runs_lost = RegressionRun.objects.filter(status=WorkStatus.RUNNING, started_at__lt=now - limit).update(**lost)
+    tests_lost = OverrideTest.objects.filter(status=WorkStatus.RUNNING, started_at__lt=now - limit).update(**lost)
     pending_since = now - timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S)
     forgotten = list(RegressionAnalysis.objects.filter(status=WorkStatus.PENDING, created_at__lt=pending_since)
                      .exclude(pk__in=requeued_ids).values_list("pk", flat=True))
@@ -194,4 +201,5 @@ def analyses_reap(*, now=None) -> dict[str, int]:
             break
         sent += 1
     return {"failed": failed, "requeued": len(requeued_ids), "pending_requeued": len(forgotten),
-            "runs_requeued": len(runs), "override_tests_requeued": len(tests), "not_enqueued": len(jobs) - sent}
+            "runs_requeued": len(runs), "override_tests_requeued": len(tests), "not_enqueued": len(jobs) - sent,
+            "runs_failed": runs_lost, "override_tests_failed": tests_lost}

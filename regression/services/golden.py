@@ -49,7 +49,8 @@ def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.
 
 def regression_run_execute(*, run_id: int) -> RegressionRun | None:
     """Re-ask the question (a stored candidate trace), then analyse it against the baseline."""
-    if not RegressionRun.objects.filter(pk=run_id, status=WorkStatus.PENDING).update(status=WorkStatus.RUNNING):
+    if not RegressionRun.objects.filter(pk=run_id, status=WorkStatus.PENDING).update(
+            status=WorkStatus.RUNNING, started_at=timezone.now()):
         return None
     run = RegressionRun.objects.select_related("golden_query", "baseline").get(pk=run_id)
     query = run.golden_query

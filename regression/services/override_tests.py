@@ -38,7 +38,8 @@ def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str,
 
 def override_test_execute(*, test_id: int) -> OverrideTest | None:
     """Re-run the question with the overrides, then analyse the new trace against the baseline."""
-    if not OverrideTest.objects.filter(pk=test_id, status=WorkStatus.PENDING).update(status=WorkStatus.RUNNING):
+    if not OverrideTest.objects.filter(pk=test_id, status=WorkStatus.PENDING).update(
+            status=WorkStatus.RUNNING, started_at=timezone.now()):
         return None
     test = OverrideTest.objects.select_related("trace").get(pk=test_id)
     try:
