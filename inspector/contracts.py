@@ -7,11 +7,11 @@ Convert at the edges only: HTTP in → ``model_validate``, out → ``model_dump`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Structural limits of one trace (docs/limits.md): far above what a real run
 # produces, low enough that one request cannot make the server walk millions
@@ -19,6 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 # inspector/parsers.py.
 MAX_STAGE_RUNS = 50  # five stages, up to ten attempts each
 MAX_REFERENCES = 1000  # per stage output
+
+
+def _to_utc(value: datetime) -> datetime:
+    # Stored and compared in UTC; an offset PostgreSQL cannot hold (beyond
+    # ±15:59) or an instant outside the calendar becomes a 400, not a 500.
+    try:
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    except OverflowError as exc:
+        raise ValueError("date out of range") from exc
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
 
 
 class StageName(StrEnum):
@@ -195,7 +207,7 @@ class StageRunIn(Contract):
 
     stage: StageName
     attempt: int = Field(default=1, ge=1, le=100)
-    started_at: datetime | None = None
+    started_at: UtcDatetime | None = None
     input: StageInput
     output: StageOutput
 
@@ -218,7 +230,7 @@ class TraceIn(Contract):
     question: str = Field(min_length=1, max_length=10_000)
     route: Literal["plan", "direct", "reject", ""] = ""
     status: Literal["success", "warning", "error", ""] = ""
-    started_at: datetime | None = None
+    started_at: UtcDatetime | None = None
     duration_ms: int | None = Field(default=None, ge=0)
     test_mode: bool = False
     applied_assets: dict[str, AppliedAsset] = Field(default_factory=dict)

@@ -207,3 +207,17 @@ def test_replanned_attempts_are_stored_as_separate_stage_runs(editor_client):
 
     assert [(s["stage"], s["attempt"]) for s in data["stages"]][2:4] == [("execute", 1), ("execute", 2)]
     assert data["replan_count"] == 1
+
+
+def test_times_are_stored_in_utc_whatever_their_offset(editor_client):
+    # Found by the schemathesis run: PostgreSQL rejects offsets beyond ±15:59 (a 500 before).
+    response = editor_client.post(URL, trace_body(trace_id="odd-offset", started_at="2026-10-13T04:43:49-16:25"),
+                                  format="json")
+    assert response.status_code == 201, response.json()
+    assert Trace.objects.get(trace_id="odd-offset").started_at.isoformat() == "2026-10-13T21:08:49+00:00"
+
+
+def test_a_time_outside_the_calendar_is_400(editor_client):
+    response = editor_client.post(URL, trace_body(started_at="0001-01-01T00:30:00+05:00"), format="json")
+    assert response.status_code == 400 and "started_at" in response.json()
+    _nothing_written()
