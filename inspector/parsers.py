@@ -45,6 +45,8 @@ def json_limit_violation(data, *, max_depth: int, max_string: int, max_items: in
         if isinstance(value, str):
             if len(value) > max_string:
                 return f"string at {pointer or '/'} is longer than {max_string} characters"
+            if "\x00" in value:  # PostgreSQL cannot store NUL in text or jsonb
+                return f"string at {pointer or '/'} contains a NUL character"
             continue
         if not isinstance(value, (dict, list)):
             continue
@@ -56,6 +58,8 @@ def json_limit_violation(data, *, max_depth: int, max_string: int, max_items: in
             for key, item in value.items():
                 if len(key) > max_string:
                     return f"key at {pointer or '/'} is longer than {max_string} characters"
+                if "\x00" in key:
+                    return f"key at {pointer or '/'} contains a NUL character"
                 stack.append((item, depth + 1, f"{pointer}/{key}"))
         else:
             stack.extend((item, depth + 1, f"{pointer}/{index}") for index, item in enumerate(value))

@@ -104,3 +104,12 @@ def test_rate_limit_can_be_switched_off(editor_client, settings):
     cache.clear()
     settings.OPS_THROTTLE_RATES = {"ingest": "none", "pipeline": "none"}
     assert all(editor_client.post(LIST, trace_body(), format="json").status_code == 201 for _ in range(5))
+
+
+def test_nul_characters_are_400_not_a_database_error(editor_client):
+    # Found by the schemathesis run on PostgreSQL (jsonb refuses \u0000).
+    body = trace_body()
+    body["metadata"] = {"k\u0000ey": 1}
+    response = editor_client.post(LIST, body, format="json")
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert_nothing_stored()

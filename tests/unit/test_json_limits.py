@@ -25,6 +25,8 @@ def nested(depth: int):
         ({"k" * 11: 1}, "key at / is longer than 10"),
         ([[[[["deep"]]]]], "nesting deeper than 4 levels at /0/0/0/0"),
         ({"a": 1, "b": 2, "c": 3, "d": 4}, "object at / has more than 3 items"),
+        ({"a": ["ok", "n\x00l"]}, "string at /a/1 contains a NUL character"),
+        ({"a": {"k\x00": 1}}, "key at /a contains a NUL character"),
     ],
 )
 def test_each_limit_names_the_place(data, message):
