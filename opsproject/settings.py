@@ -134,6 +134,9 @@ LOGIN_URL = "admin:login"
 # --- Ingest limits -----------------------------------------------------------
 OPS_INGEST_MAX_BYTES = envint("OPS_INGEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 OPS_PREVIEW_CHARS = envint("OPS_PREVIEW_CHARS", 2000, minimum=100)
+# false: ingest commits do not wait for the WAL flush (PostgreSQL; still atomic,
+# a crash may lose the last few hundred ms of acknowledged traces).
+OPS_INGEST_SYNCHRONOUS_COMMIT = envbool("OPS_INGEST_SYNCHRONOUS_COMMIT", True)
 # Django refuses larger bodies before the view runs; keep it just above the
 # ingest limit so the view can answer 413 with a readable message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPS_INGEST_MAX_BYTES + 1024 * 1024

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVER
     # index settles races between concurrent senders of one trace_id.
     try:
         with transaction.atomic():
+            _relax_commit_durability()
             trace = _write_trace(trace_in, serialized, trace_id=trace_id, digest=digest)
     except IntegrityError:
         existing = _existing_trace(trace_id, digest)
@@ -64,6 +66,19 @@ def _existing_trace(trace_id: str, digest: str) -> Trace | None:
     if existing is not None and existing.content_hash != digest:
         raise Conflict(f"trace {trace_id!r} already exists with a different body")
     return existing
+
+
+def _relax_commit_durability() -> None:
+    """``OPS_INGEST_SYNCHRONOUS_COMMIT=false``: this transaction's commit does not wait for the WAL flush.
+
+    Atomicity is unchanged (a trace is stored whole or not at all); a server
+    crash may lose traces acknowledged in the last few hundred milliseconds.
+    On disks with slow fsync the flush dominates ingest (docs/performance.md).
+    """
+    if settings.OPS_INGEST_SYNCHRONOUS_COMMIT or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _write_trace(

@@ -221,3 +221,16 @@ def test_a_time_outside_the_calendar_is_400(editor_client):
     response = editor_client.post(URL, trace_body(started_at="0001-01-01T00:30:00+05:00"), format="json")
     assert response.status_code == 400 and "started_at" in response.json()
     _nothing_written()
+
+
+def test_relaxed_commit_durability_still_stores_whole_traces(editor_client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.OPS_INGEST_SYNCHRONOUS_COMMIT = False
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.post(URL, trace_body(trace_id="async-commit"), format="json")
+    assert response.status_code == 201
+    assert StageRun.objects.filter(trace__trace_id="async-commit").count() == 5
+    relaxed = any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
+    assert relaxed == (connection.vendor == "postgresql")
