@@ -28,10 +28,20 @@ def _payload(stage: str, rng: random.Random, payload_bytes: int) -> bytes:
     return zlib.compress(orjson.dumps({"stage": stage, "result": {"rows": rows}, "duration_ms": rng.randrange(200)}), 1)
 
 
+# A valid (decodable) compressed StageInput per stage; the outputs carry the size.
+_INPUTS = {stage: zlib.compress(orjson.dumps({"stage": stage, "applied_assets": {}, "params": {"limit": 50},
+                                             "prev_output": {}, "trace_id": ""}), 1) for stage in STAGES}
+
+
 def generate_traces(count: int, *, payload_bytes: int = 1000, seed: int = 1, prefix: str = "gen",
                     batch: int = 2000, start: datetime | None = None,
-                    version_ids: dict[tuple[str, str, int], int] | None = None) -> None:
-    """``version_ids`` links usage rows to registry versions: ``{(type, name, version): AssetVersion id}``."""
+                    version_ids: dict[tuple[str, str, int], int] | None = None, first: int = 0,
+                    progress=None) -> None:
+    """``version_ids`` links usage rows to registry versions: ``{(type, name, version): AssetVersion id}``.
+
+    ``first`` skips the numbers below it (resuming an interrupted load: trace ``prefix-{first:08d}`` comes
+    next); ``progress(done)`` is called after each committed batch.
+    """
     from django.db import connection
 
     rng = random.Random(seed)
@@ -39,8 +49,10 @@ def generate_traces(count: int, *, payload_bytes: int = 1000, seed: int = 1, pre
     # A handful of distinct payloads, reused: generation cost stays in the database.
     payloads = {stage: [_payload(stage, rng, payload_bytes) for _ in range(8)] for stage in STAGES}
     writer = _copy_writer if connection.vendor == "postgresql" else _orm_writer
-    for offset in range(0, count, batch):
+    for offset in range(first, count, batch):
         writer(range(offset, min(count, offset + batch)), rng, payloads, prefix, start, version_ids or {})
+        if progress is not None:
+            progress(min(count, offset + batch))
 
 
 def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
@@ -64,7 +76,7 @@ def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
             runs.append((run_id, trace_id, stage, 1, sequence, "ok", started, stage_durations[stage], 0, 0,
                          rng.randrange(10), False, diagnostics, "{}", 900, 1200, '{"stage": "' + stage + '"}',
                          '{"stage": "' + stage + '", "result": {}}'))
-            blobs.append((run_id, blob[:40], blob))
+            blobs.append((run_id, _INPUTS[stage], blob))
         for asset_type, name, stage in ASSETS:
             version = 1 + number % 2
             for usage_stage in ("", stage):  # trace-level and stage-level bill of materials
