@@ -30,9 +30,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ASSET_EDITOR: READ + ["inspector.add_asset", "inspector.change_asset", "inspector.add_assetversion"],
     # Publish and roll back versions.
     PUBLISHER: READ + ["inspector.publish_assetversion"],
-    # Everything in the product's apps, plus user and membership management.
-    ADMIN: ["*inspector", "*regression", "*controlloop", "*access",
-            "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"],
+    # Everything in the product's apps, and memberships of their own tenants.
+    # Not user accounts: Django lets whoever may change users make anyone a
+    # superuser, so accounts and roles stay with superusers (grant_access).
+    ADMIN: ["*inspector", "*regression", "*controlloop", "*access", "auth.view_user", "auth.view_group"],
 }
 
 
@@ -72,3 +73,15 @@ def roles_install(Group=None, Permission=None) -> dict[str, int]:
 def _missing(role: str, permissions) -> list[str]:
     found = {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
     return [entry for entry in ROLE_PERMISSIONS[role] if not entry.startswith("*") and entry not in found]
+
+
+def roles_install_migration(apps, schema_editor) -> None:
+    """RunPython body: every migration that changes a role re-applies all of them."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    roles_install(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

@@ -4,16 +4,9 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
+    from access.roles import roles_install_migration
 
-    from access.roles import roles_install
-
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    roles_install(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    roles_install_migration(apps, schema_editor)
 
 
 def remove(apps, schema_editor):

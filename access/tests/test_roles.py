@@ -31,7 +31,8 @@ def test_install_is_idempotent_and_names_only_real_permissions():
          ["inspector.publish_assetversion", "inspector.run_pipeline", "inspector.delete_asset"]),
         (PUBLISHER, ["inspector.publish_assetversion"], ["inspector.add_assetversion", "inspector.run_pipeline"]),
         (ADMIN, ["inspector.delete_asset", "controlloop.change_replanpolicy", "access.add_tenantmembership",
-                 "inspector.publish_assetversion", "inspector.run_pipeline"], ["auth.delete_user"]),
+                 "inspector.publish_assetversion", "inspector.run_pipeline"],
+         ["auth.delete_user", "auth.change_user", "auth.add_user"]),
     ],
 )
 def test_each_role_grants_its_permissions_and_no_more(role, granted, refused):

@@ -167,3 +167,20 @@ def test_superuser_sees_every_tenant(tenants):
     assert {t["trace_id"] for t in superuser.get("/inspector/traces").json()["results"]} == {"a1", "a2", "b1", "b2"}
     assert superuser.get("/inspector/traces/b1").status_code == 200
     assert superuser.get(f"/inspector/regression/{tenants['b_analysis'].pk}").status_code == 200
+
+
+def test_a_tenant_admin_cannot_join_another_tenant(client, acme_user, tenants):
+    from access.models import TenantMembership
+
+    client.force_login(acme_user)
+    add_url = reverse("admin:access_tenantmembership_add")
+    response = client.post(add_url, {"user": acme_user.pk, "tenant_id": "globex"})
+    assert response.status_code == 200 and "globex is not one of the available choices" in response.content.decode()
+    assert not TenantMembership.objects.filter(user=acme_user, tenant_id="globex").exists()
+    other = TenantMembership.objects.create(user=UserFactory(tenants=[]), tenant_id="globex")
+    assert client.get(reverse("admin:access_tenantmembership_change", args=[other.pk])).status_code == 302
+    assert client.get(reverse("admin:auth_user_change", args=[acme_user.pk])).status_code == 200  # view only
+    response = client.post(reverse("admin:auth_user_change", args=[acme_user.pk]),
+                           {"username": acme_user.username, "is_superuser": "on"})
+    acme_user.refresh_from_db()
+    assert response.status_code == 403 and not acme_user.is_superuser
