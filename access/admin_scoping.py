@@ -7,7 +7,6 @@ answers for unknown ids); the tenant field offers only the user's tenants.
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 
 from access.tenancy import scope_for
 
@@ -24,10 +23,13 @@ class TenantScopedAdmin:
     tenant_field = "tenant_id"
     # Shared-tenant objects (the ``default`` assets) are readable by every tenant.
     tenant_shared_readable = False
+    # Objects with an empty tenant (the default policy) are readable by all, written by superusers.
+    tenant_blank_is_shared = False
 
     def get_queryset(self, request):
         return scope_for(request.user).filter(super().get_queryset(request), self.tenant_field,
-                                              shared=self.tenant_shared_readable)
+                                              shared=self.tenant_shared_readable,
+                                              blank_is_shared=self.tenant_blank_is_shared)
 
     def _may_write(self, request, obj) -> bool:
         return obj is None or scope_for(request.user).allows(_tenant_of(obj, self.tenant_field))
@@ -45,11 +47,3 @@ class TenantScopedAdmin:
                                      help_text="Only your tenants are offered.")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
-
-class DefaultOrTenantAdmin(TenantScopedAdmin):
-    """Objects with an empty tenant (the default policy) are shared: everyone reads, superusers write."""
-
-    def get_queryset(self, request):
-        queryset = super(TenantScopedAdmin, self).get_queryset(request)
-        scope = scope_for(request.user)
-        return queryset if scope.unrestricted else queryset.filter(Q(**{self.tenant_field: ""}) | scope.q())

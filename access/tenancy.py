@@ -35,14 +35,14 @@ class TenantScope:
             return None
         return self.tenants | {SHARED_TENANT} if shared and self.tenants else self.tenants
 
-    def q(self, field: str = "tenant_id", *, shared: bool = False) -> Q:
-        readable = self.readable(shared=shared)
-        return Q() if readable is None else Q(**{f"{field}__in": sorted(readable)})
-
-    def filter(self, queryset: QuerySet, field: str = "tenant_id", *, shared: bool = False) -> QuerySet:
+    def filter(self, queryset: QuerySet, field: str = "tenant_id", *, shared: bool = False,
+               blank_is_shared: bool = False) -> QuerySet:
+        """Rows of the readable tenants; ``blank_is_shared`` also keeps rows with no tenant (the default policy)."""
         readable = self.readable(shared=shared)
         if readable is None:
             return queryset
+        if blank_is_shared:
+            return queryset.filter(Q(**{field: ""}) | Q(**{f"{field}__in": sorted(readable)}))
         return queryset.filter(**{f"{field}__in": sorted(readable)}) if readable else queryset.none()
 
     def require(self, tenant_id: str) -> None:

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from access.admin_scoping import DefaultOrTenantAdmin, TenantScopedAdmin
+from access.admin_scoping import TenantScopedAdmin
 from access.tenancy import scope_for
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
@@ -16,7 +16,8 @@ from inspector.admin_paging import LargeTablePaginator
 
 
 @admin.register(ReplanPolicy)
-class ReplanPolicyAdmin(DefaultOrTenantAdmin, admin.ModelAdmin):
+class ReplanPolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    tenant_blank_is_shared = True
     list_display = ["name", "tenant_id", "is_default", "max_replans", "min_severity", "min_interval_seconds",
                     "cooling_period_seconds", "updated_at"]
     list_filter = ["is_default", "min_severity"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
@@ -33,9 +32,7 @@ class ReplanPolicyViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         # Everyone reads the default policy (tenant ""); only superusers change it.
-        scope = scope_for(self.request.user)
-        return ReplanPolicy.objects.filter(Q(tenant_id="") | scope.q()) if not scope.unrestricted \
-            else ReplanPolicy.objects.all()
+        return scope_for(self.request.user).filter(ReplanPolicy.objects.all(), blank_is_shared=True)
 
     def _require_tenant(self, tenant_id: str) -> None:
         scope = scope_for(self.request.user)
