@@ -268,6 +268,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": OPS_REAPER_INTERVAL_S * 0.8},
     },
     # Retention (docs/reliability.md): hourly, each run bounded by OPS_RETENTION_MAX_SECONDS.
+    # Impact roll-ups (docs/impact.md): closed days are summed once, a pass at most OPS_ROLLUP_MAX_SECONDS.
+    "rollup-asset-usage": {
+        "task": "inspector.tasks.rollup_asset_usage",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 600},
+    },
     "purge-old-traces": {
         "task": "inspector.tasks.purge_old_traces",
         "schedule": crontab(minute=envint("OPS_RETENTION_MINUTE", 17, minimum=0)),
@@ -295,6 +301,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # job, OPS_RETENTION_BATCH at a time (one transaction each); baselines and
 # traces that analyses, runs or override tests refer to are kept. 0 disables.
 OPS_RETENTION_DAYS = envint("OPS_RETENTION_DAYS", 90, minimum=0)
+# Daily roll-ups for impact reports: a UTC day is rolled this long after it
+# closed; OPS_ROLLUP_ENABLED=false makes reports read every usage row (exact
+# percentiles, slow at millions of traces).
+OPS_ROLLUP_ENABLED = envbool("OPS_ROLLUP_ENABLED", True)
+OPS_ROLLUP_LAG_MINUTES = envint("OPS_ROLLUP_LAG_MINUTES", 60, minimum=0)
+OPS_ROLLUP_MAX_SECONDS = envint("OPS_ROLLUP_MAX_SECONDS", 240, minimum=1)
 OPS_RETENTION_BATCH = envint("OPS_RETENTION_BATCH", 500, minimum=1)
 # One beat run stops starting batches after this; the next run continues.
 OPS_RETENTION_MAX_SECONDS = envint("OPS_RETENTION_MAX_SECONDS", 180, minimum=1)

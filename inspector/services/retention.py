@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
@@ -36,6 +36,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
+from inspector.services.rollups import days_dirty
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ def traces_purge(*, older_than: datetime, batch_size: int = 500, dry_run: bool =
             counts.batches += 1
             if doomed:
                 _delete_batch(doomed, counts, dry_run=dry_run)
+        if doomed and not dry_run:
+            # After the commit: the days' roll-ups still count the deleted traces.
+            gone = {pk for pk, _ in doomed}
+            days_dirty({started.astimezone(UTC).date() for pk, _, started in batch if pk in gone})
         if len(batch) < batch_size:
             break
     logger.info("trace retention (cutoff %s%s): %s", older_than.isoformat(), ", dry run" if dry_run else "",

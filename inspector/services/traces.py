@@ -16,6 +16,7 @@ from inspector.contracts import StageRunIn, TraceIn, parse_asset_ref
 from inspector.errors import Conflict
 from inspector.models import AssetVersion, StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services.payloads import SerializedPayload, canonical_json, content_hash, serialize_payload
+from inspector.services.rollups import note_traces_written
 
 _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 _TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
@@ -49,6 +50,7 @@ def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVER
         if existing is None:
             raise
         return existing, False
+    note_traces_written([trace.started_at])
     return trace, True
 
 

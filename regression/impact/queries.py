@@ -10,14 +10,23 @@ database) they are computed in Python from the values.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, QuerySet
+from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, QuerySet, Sum
 
 from inspector.contracts import STAGE_ORDER
-from inspector.models import Asset, AssetVersion, Trace, TraceAssetUsage
+from inspector.models import Asset, AssetVersion, Trace, TraceAssetUsage, TraceRollup, UsageRollup
+from inspector.services.rollups import (
+    RollupWindow,
+    Tally,
+    bucket_expression,
+    rolled_sums,
+    rollup_window,
+    usage_sums,
+)
 from regression.models import RegressionAnalysis
 
 DURATION_SAMPLE = 2000  # newest durations per version fed to the significance test
@@ -77,7 +86,16 @@ def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None
 
 
 def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) -> tuple[dict[str, Any], list[float]]:
-    """``(metrics, newest durations)`` of one version; metrics match ``rules.VersionMetrics``."""
+    """``(metrics, newest durations)`` of one version; metrics match ``rules.VersionMetrics``.
+
+    Whole days that are rolled up are read from the roll-up
+    (``inspector.services.rollups``) and the rest from the usage rows; with no
+    rolled day in range every figure is exact, otherwise the percentiles are
+    read from duration buckets (within ~2.5 %) and the rest stays exact.
+    """
+    window = rollup_window(filters["start"], filters["end"])
+    if window.rolled:
+        return _rolled_version_metrics(version, stages, window, **filters)
     usage = version_usage(version.pk, **filters)
     # Counting an indexed column (not the primary key) keeps every aggregate an
     # index-only scan of the covering index: 13 ms instead of 75 ms at 50k rows.
@@ -95,11 +113,15 @@ def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) ->
         row["median"], row["p95"] = row["percentiles"] or [None, None]
     else:
         row["median"], row["p95"] = _percentiles(usage, "duration_ms")
-    median, p95 = row["median"], row["p95"]
     durations = [float(d) for d in usage.order_by("-started_at").values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
+    return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), durations
+
+
+def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The metrics dict from one version's totals (``traces``, ``errors``, …, ``median``, ``p95``, means)."""
     traces = row["traces"]
     rate = (lambda n: round(n / traces, 4)) if traces else (lambda n: 0.0)
-    metrics = {
+    return {
         "version": version.version, "traces": traces,
         "first_used": row["first"].isoformat() if row["first"] else None,
         "last_used": row["last"].isoformat() if row["last"] else None,
@@ -107,13 +129,56 @@ def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) ->
         "warning_rate": rate(row["warnings"]), "error_rate": rate(row["errors"]),
         "empty_rate": rate(row["empties"]), "replan_rate": rate(row["replans"]),
         "errors": row["errors"], "empties": row["empties"],
-        "duration_median_ms": _round(median), "duration_p95_ms": _round(p95),
+        "duration_median_ms": _round(row["median"]), "duration_p95_ms": _round(row["p95"]),
         "mean_references": _round(row["refs"]) if traces else None,
         "mean_rows": _round(row["rows"]) if traces else None,
         "verdicts": verdict_counts(version.pk),
-        "stage_durations": stage_durations(version.pk, stages, **filters),
+        "stage_durations": stage_figures,
     }
-    return metrics, durations
+
+
+def _rolled_version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
+                            **filters: Any) -> tuple[dict[str, Any], list[float]]:
+    tenants = filters["tenants"]
+    trace_level = _tallies(version.pk, window, tenants, stages=[""]).get("", Tally())
+    per_stage = _tallies(version.pk, window, tenants, stages=stages) if stages else {}
+    median, p95 = trace_level.percentiles()
+    durations = [float(d) for d in version_usage(version.pk, **filters).order_by("-started_at")
+                 .values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
+    stage_figures: dict[str, dict[str, Any]] = {stage: {"median_ms": None, "p95_ms": None, "runs": 0} for stage in stages}
+    for stage in stages:
+        if stage in per_stage:
+            stage_median, stage_p95 = per_stage[stage].percentiles()
+            stage_figures[stage] = {"median_ms": _round(stage_median), "p95_ms": _round(stage_p95),
+                                    "runs": per_stage[stage].traces}
+    row = {"traces": trace_level.traces, "first": trace_level.first_at, "last": trace_level.last_at,
+           "errors": trace_level.errors, "warnings": trace_level.warnings, "replans": trace_level.replans,
+           "empties": trace_level.empties, "median": median, "p95": p95,
+           "refs": trace_level.references_sum / trace_level.traces if trace_level.traces else None,
+           "rows": trace_level.rows_sum / trace_level.traces if trace_level.traces else None}
+    return _metrics_from(version, row, stage_figures), durations
+
+
+def _tallies(version_id: int, window: RollupWindow, tenants: tuple[str, ...] | None, *,
+             stages: list[str]) -> dict[str, Tally]:
+    """Per stage ('' is the trace level), the version's figures: rolled days plus live ranges."""
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    rolled = UsageRollup.objects.filter(window.day_filter(), asset_version_id=version_id)
+    rolled = rolled.filter(stage="") if stages == [""] else rolled.filter(stage__gt="")
+    if tenants is not None:
+        rolled = rolled.filter(tenant_id__in=tenants)
+    for row in rolled.values("stage", "bucket").annotate(**rolled_sums()).order_by():
+        tallies[row["stage"]].add(row)
+    for live in window.live_filter():
+        # One query a stage: an equal stage lets the (version, stage, started_at)
+        # index bound the time range too (a stage range would scan the version).
+        for stage in stages:
+            usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id=version_id, stage=stage),
+                            tenants=tenants)
+            for row in (usage.annotate(bucket=bucket_expression()).values("bucket")
+                        .annotate(**usage_sums()).order_by()):
+                tallies[stage].add(row)
+    return tallies
 
 
 def _round(value: float | None) -> float | None:
@@ -164,14 +229,20 @@ def consuming_stages(asset: Asset) -> list[str]:
 
 
 def total_traces(*, start: datetime | None, end: datetime | None, tenants: tuple[str, ...] | None) -> int:
-    traces = Trace.objects.all()
-    if start:
-        traces = traces.filter(started_at__gte=start)
-    if end:
-        traces = traces.filter(started_at__lte=end)
-    if tenants is not None:
-        traces = traces.filter(tenant_id__in=tenants)
-    return traces.count()
+    """Traces in range (the traffic share's denominator): rolled days from ``TraceRollup``, the rest counted."""
+    window = rollup_window(start, end)
+    total = 0
+    if window.rolled:
+        rolled = TraceRollup.objects.filter(window.day_filter())
+        if tenants is not None:
+            rolled = rolled.filter(tenant_id__in=tenants)
+        total = rolled.aggregate(n=Sum("traces"))["n"] or 0
+    for live in window.live_filter():
+        traces = Trace.objects.filter(live)
+        if tenants is not None:
+            traces = traces.filter(tenant_id__in=tenants)
+        total += traces.count()
+    return total
 
 
 def co_applied(version_id: int, asset: Asset, **filters: Any) -> list[tuple[str, str, int]]:
@@ -199,11 +270,28 @@ def usage_timeline(asset: Asset, *, known: dict[int, int], **filters: Any) -> li
     """
     versions = list(asset.versions.select_related("author").order_by("-version"))
     others = [v.pk for v in versions if v.pk not in known]
-    usage = _within(TraceAssetUsage.objects.filter(asset_version_id__in=others, stage=""), **filters)
     counts = dict(known)
     if others:
-        counts.update(usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"))
+        counts.update(_version_traces(others, **filters))
     return [{"version": v.version, "status": v.status, "note": v.note,
              "author": v.author.get_username() if v.author else "", "created": v.created_at.isoformat(),
              "published": v.published_at.isoformat() if v.published_at else None, "traces": counts.get(v.pk, 0)}
             for v in versions]
+
+
+def _version_traces(version_ids: list[int], *, start: datetime | None, end: datetime | None,
+                    tenants: tuple[str, ...] | None) -> dict[int, int]:
+    """Traces per version in range: rolled days from ``UsageRollup``, the rest from the usage rows."""
+    window = rollup_window(start, end)
+    counts: dict[int, int] = defaultdict(int)
+    if window.rolled:
+        rolled = UsageRollup.objects.filter(window.day_filter(), asset_version_id__in=version_ids, stage="")
+        if tenants is not None:
+            rolled = rolled.filter(tenant_id__in=tenants)
+        for version_id, n in rolled.values("asset_version_id").annotate(n=Sum("traces")).values_list("asset_version_id", "n"):
+            counts[version_id] += n
+    for live in window.live_filter():
+        usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""), tenants=tenants)
+        for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
+            counts[version_id] += n
+    return dict(counts)

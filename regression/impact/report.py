@@ -14,6 +14,7 @@ from typing import Any
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Asset
+from inspector.services.rollups import rollup_window
 from regression.impact import queries
 from regression.impact.rules import (
     AXIS_FORMULAS,
@@ -96,6 +97,7 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
         "filters": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
                     "tenant": tenant},
         "versions": history, "axis_formulas": AXIS_FORMULAS,
+        "rollup": _rollup_note(start, end),
     }
     if target_version is None or not any(row["traces"] for row in history):
         report.update(empty=True, message="No stored trace applied any version of this asset yet"
@@ -121,6 +123,15 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
                                         axes=axes["target"], risk=risk, target=target_m),
     )
     return report
+
+
+def _rollup_note(start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    """Which days came from the daily roll-up: their percentiles are read from duration buckets."""
+    window = rollup_window(start, end)
+    if not window.rolled:
+        return {"rolled_days": 0, "through": None, "percentiles_approximate": False}
+    days = (window.last_day - window.first_day).days + 1 - len(window.holes)
+    return {"rolled_days": days, "through": window.last_day.isoformat(), "percentiles_approximate": True}
 
 
 def impact_csv(report: dict[str, Any]) -> str:
