@@ -229,8 +229,7 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
     @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
     def create(self, request: Request) -> Response:
         data = _validated(AssetCreateSerializer, request)
-        scope_for(request.user).require(data["tenant_id"])
-        asset = services.asset_create(**data, author=request.user)
+        asset = services.asset_create(**data, author=request.user, scope=scope_for(request.user))
         return Response(AssetSerializer(asset).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)

@@ -184,3 +184,17 @@ def test_a_tenant_admin_cannot_join_another_tenant(client, acme_user, tenants):
                            {"username": acme_user.username, "is_superuser": "on"})
     acme_user.refresh_from_db()
     assert response.status_code == 403 and not acme_user.is_superuser
+
+
+@pytest.mark.django_db
+def test_asset_create_service_refuses_a_tenant_outside_the_scope():
+    from access.errors import TenantForbidden
+    from access.tenancy import TenantScope
+    from inspector.models import Asset
+
+    with pytest.raises(TenantForbidden):
+        asset_create(tenant_id="globex", asset_type="prompt", name="p", spec=VALID_SPECS["prompt"],
+                     scope=TenantScope(tenants=frozenset({"acme"})))
+    assert not Asset.objects.filter(name="p").exists()
+    assert asset_create(tenant_id="acme", asset_type="prompt", name="p",
+                        scope=TenantScope(tenants=frozenset({"acme"}))).tenant_id == "acme"

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
 from inspector.errors import Conflict, InvalidInput
 from inspector.models import Asset, AssetVersion, TraceAssetUsage
@@ -30,8 +31,13 @@ def asset_create(
     spec: dict[str, Any] | None = None,
     note: str = "",
     author: AbstractBaseUser | None = None,
+    scope: TenantScope = EVERY_TENANT,
 ) -> Asset:
-    """Create an asset; with ``spec`` also its version 1 as a draft."""
+    """Create an asset; with ``spec`` also its version 1 as a draft.
+
+    Raises ``TenantForbidden`` when ``tenant_id`` is outside ``scope`` (nothing is written).
+    """
+    scope.require(tenant_id)
     if asset_type not in AssetType.values:
         raise InvalidInput(f"unknown asset type {asset_type!r}", field="asset_type")
     normalised = validate_spec(asset_type, spec) if spec is not None else None
