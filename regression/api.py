@@ -10,12 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.tenancy import scope_for
-from inspector.contracts import StageOutput
-from inspector.selectors import trace_visible
-from inspector.errors import InvalidInput, NotFound
 from regression import selectors, services
-from regression.engine import ScoringConfig, compare_stage
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
+from regression.services.compare import stage_compare
 from regression.serializers import (
     AnalysisSerializer,
     AnalyzeRequestSerializer,
@@ -66,38 +63,7 @@ class StageCompareView(generics.GenericAPIView):
     def post(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            config = ScoringConfig.from_overrides(data["options"])
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="options") from exc
-        stage = data["stage"]
-        if "baseline" in data:
-            base, cand = (_snapshot_from_body(stage, data[side], side) for side in ("baseline", "candidate"))
-        else:
-            if data["baseline_trace_id"] == data["candidate_trace_id"]:
-                raise InvalidInput("a trace cannot be compared with itself")
-            for side in ("baseline_trace_id", "candidate_trace_id"):
-                trace_visible(trace_id=data[side], scope=scope_for(request.user))
-            snapshots = selectors.trace_snapshots([data["baseline_trace_id"], data["candidate_trace_id"]])
-            base = snapshots[data["baseline_trace_id"]].stages.get(stage)
-            cand = snapshots[data["candidate_trace_id"]].stages.get(stage)
-            if base is None and cand is None:
-                raise NotFound(f"neither trace has stage {stage!r} (or the trace ids are unknown)")
-        return Response(compare_stage(base, cand, config, None).model_dump(mode="json"))
-
-
-def _snapshot_from_body(stage: str, body: dict, side: str):
-    from regression.engine import StageSnapshot
-
-    output = StageOutput.model_validate(body)  # a 400 with field errors when malformed
-    if output.stage != stage:
-        raise InvalidInput(f"{side}.stage is {output.stage!r}, expected {stage!r}", field=side)
-    diagnostics = output.diagnostics
-    return StageSnapshot(stage=stage, status=diagnostics.status, warnings=diagnostics.warnings,
-                         errors=diagnostics.errors, empty_flags=diagnostics.empty_flags, counts=diagnostics.counts,
-                         references_count=len(output.references), duration_ms=output.duration_ms,
-                         output=output.model_dump(mode="json"))
+        return Response(stage_compare(**serializer.validated_data, scope=scope_for(request.user)))
 
 
 class GoldenQueryViewSet(viewsets.ModelViewSet):

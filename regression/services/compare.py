@@ -1,0 +1,51 @@
+"""Synchronous comparison of one stage: two stored traces, or two StageOutput bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from access.tenancy import EVERY_TENANT, TenantScope
+from inspector.contracts import StageOutput
+from inspector.errors import InvalidInput, NotFound
+from inspector.selectors import trace_visible
+from regression import selectors
+from regression.engine import ScoringConfig, StageSnapshot, compare_stage
+
+
+def stage_compare(*, stage: str, options: dict[str, Any], baseline_trace_id: str | None = None,
+                  candidate_trace_id: str | None = None, baseline: dict | None = None,
+                  candidate: dict | None = None, scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
+    """The stage's comparison (the engine's ``StageComparison`` as JSON).
+
+    Either both bodies or both trace ids; traces outside ``scope`` are not
+    found. Raises ``InvalidInput`` on bad options or bodies, ``NotFound``
+    when neither trace has the stage.
+    """
+    try:
+        config = ScoringConfig.from_overrides(options)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="options") from exc
+    if baseline is not None and candidate is not None:
+        base, cand = _snapshot_from_body(stage, baseline, "baseline"), _snapshot_from_body(stage, candidate, "candidate")
+    else:
+        if baseline_trace_id == candidate_trace_id:
+            raise InvalidInput("a trace cannot be compared with itself")
+        for trace_id in (baseline_trace_id, candidate_trace_id):
+            trace_visible(trace_id=trace_id, scope=scope)
+        snapshots = selectors.trace_snapshots([baseline_trace_id, candidate_trace_id])
+        base = snapshots[baseline_trace_id].stages.get(stage)
+        cand = snapshots[candidate_trace_id].stages.get(stage)
+        if base is None and cand is None:
+            raise NotFound(f"neither trace has stage {stage!r} (or the trace ids are unknown)")
+    return compare_stage(base, cand, config, None).model_dump(mode="json")
+
+
+def _snapshot_from_body(stage: str, body: dict, side: str) -> StageSnapshot:
+    output = StageOutput.model_validate(body)  # a 400 with field errors when malformed
+    if output.stage != stage:
+        raise InvalidInput(f"{side}.stage is {output.stage!r}, expected {stage!r}", field=side)
+    diagnostics = output.diagnostics
+    return StageSnapshot(stage=stage, status=diagnostics.status, warnings=diagnostics.warnings,
+                         errors=diagnostics.errors, empty_flags=diagnostics.empty_flags, counts=diagnostics.counts,
+                         references_count=len(output.references), duration_ms=output.duration_ms,
+                         output=output.model_dump(mode="json"))
