@@ -2,11 +2,16 @@
 
     python benchmarks/regression.py                 # SQLite and PostgreSQL
     python benchmarks/regression.py --only current
+    python benchmarks/regression.py --random-pair   # measure 3 only
 
 1. Two five-stage traces whose outputs are ~1 MB each (5,000 keyed rows per
    stage, 1% of them changed in the candidate): the whole analysis (load
    payloads, structural diff, scoring). Target < 300 ms.
 2. A 20-vs-20 group analysis (statistics per stage and metric). Target < 2 s.
+3. ``--random-pair``: pairs of random traces from ``generate.py`` (~10 KB
+   outputs, 157-row lists whose ``id``s repeat, so rows are compared by
+   position and nearly all differ), the structural diff's worst case; the
+   whole analysis as in 1. Target < 300 ms.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import argparse
 import statistics
 import time
 
-from _django import benchmark_database, run_on_sqlite_and_postgresql
+from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
+
+RANDOM_PAYLOAD_BYTES = 11_000  # as benchmarks/scale.py: ~10 KB JSON a stage output, 157 rows
 
 
 def _big_trace(trace_id: str, changed: bool) -> dict:
@@ -77,13 +84,50 @@ def run_current(repeat: int) -> None:
               f"max {max(group_ms):.0f} ms (target < 2 s)", flush=True)
 
 
+def run_random_pair(pairs: int) -> None:
+    """Analyse ``pairs`` consecutive pairs of generated traces (as benchmarks/scale.py does)."""
+    with benchmark_database() as vendor:
+        from generate import generate_traces
+        from regression.models import RegressionAnalysis
+        from regression.services import analysis_execute
+
+        generate_traces(pairs + 1, payload_bytes=RANDOM_PAYLOAD_BYTES, prefix="rnd")
+        ids = [f"rnd-{n:08d}" for n in range(pairs + 1)]
+        scores = []
+
+        def pair(baseline: str, candidate: str) -> None:
+            analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[baseline],
+                                                         candidate_trace_ids=[candidate])
+            result = analysis_execute(analysis_id=analysis.pk)
+            assert result.status == "completed", result.error_message
+            scores.append((result.score, result.verdict))
+
+        pair(ids[0], ids[1])  # warm-up
+        timings = []
+        for i in range(pairs):
+            started = time.perf_counter()
+            pair(ids[i], ids[i + 1])
+            timings.append((time.perf_counter() - started) * 1000)
+        verdicts = statistics.multimode(scores[1:])
+        print(f"[{vendor:10}] pair of random generated traces (~10 KB outputs, positional rows): "
+              f"median {statistics.median(timings):.0f} ms, p95 {percentile(timings, 95):.0f} ms, "
+              f"max {max(timings):.0f} ms over {pairs} pairs (target < 300 ms); "
+              f"most common score/verdict {verdicts}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["current", "both"], default="both")
+    parser.add_argument("--random-pair", action="store_true", help="time pairs of random generated traces instead")
+    parser.add_argument("--pairs", type=int, default=30, help="pairs analysed with --random-pair")
     args = parser.parse_args()
-    if args.only == "current":
+    if args.only == "current" and args.random_pair:
+        run_random_pair(args.pairs)
+    elif args.only == "current":
         run_current(args.repeat)
+    elif args.random_pair:
+        run_on_sqlite_and_postgresql(__file__, ["--random-pair", "--pairs", str(args.pairs)])
     else:
         run_on_sqlite_and_postgresql(__file__, ["--repeat", str(args.repeat)])
 

@@ -103,6 +103,10 @@ class ScoringConfig(Contract):
     structural_change_penalty: int = Field(default=2, ge=0)
     structural_change_cap: int = Field(default=40, ge=0)
     max_structural_issues: int = Field(default=100, ge=0)
+    # Differing items of one list compared by position that are diffed field by
+    # field; the rest are only counted (see diff.py). Never below
+    # structural_change_cap / structural_change_penalty, so the score is unchanged.
+    positional_diff_items: int = Field(default=50, ge=1)
     duration_min_pct: float = Field(default=50.0, ge=0)
     duration_min_ms: int = Field(default=50, ge=0)
     duration_penalty: int = Field(default=20, ge=0)
@@ -172,10 +176,21 @@ class CountDelta(Contract):
     delta: int = 0
 
 
+class DiffTruncation(Contract):
+    """A list compared by position whose differing items were not all diffed field by field."""
+
+    pointer: str
+    positions: int = Field(ge=0)  # the longer side's length
+    differing_items: int = Field(ge=0)
+    listed_items: int = Field(ge=0)  # the first ones, itemised in added/removed/changed
+
+
 class OutputDiff(Contract):
     added: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     changed: list[str] = Field(default_factory=list)
+    # Non-empty when the lists above are incomplete: nothing is dropped silently.
+    truncated: list[DiffTruncation] = Field(default_factory=list)
 
 
 class StageResult(Contract):

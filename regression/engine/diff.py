@@ -1,13 +1,17 @@
 """Structural diff of two JSON documents as RFC 6901 pointers.
 
 deepdiff does the comparison; this module only prepares its input and maps
-its paths back to pointers. Preparation does two things:
+its paths back to pointers. Preparation does three things:
 
 * volatile keys (``ScoringConfig.volatile_patterns``, whole-key regexes) are
   dropped, so durations, timestamps and trace ids never show up as changes;
 * a list of objects that all carry one of ``ScoringConfig.list_keys`` with
   unique values on both sides becomes a ``{key value: item}`` mapping, so an
-  insertion at index 0 is one added item instead of N changed ones.
+  insertion at index 0 is one added item instead of N changed ones;
+* a list of objects compared by position (no such key) in which more than
+  ``positional_diff_items`` items differ is cut after the item that reaches
+  the limit: deepdiff itemises those, the rest are only counted, and the cut
+  is reported in ``truncated`` (never dropped silently).
 
 deepdiff's own ``iterable_compare_func`` was tried first; with it deepdiff 9
 reports swapped baseline/candidate indices for matched items and stops using
@@ -17,6 +21,7 @@ difflib alignment for lists of scalars, so keyed matching is done here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -28,12 +33,22 @@ if TYPE_CHECKING:
 _ADDED = ("dictionary_item_added", "iterable_item_added")
 _REMOVED = ("dictionary_item_removed", "iterable_item_removed")
 _CHANGED = ("values_changed", "type_changes")
+# deepdiff aligns lists of these with difflib; any other item makes it pair items by position.
+_BASIC = (str, int, float, bool, type(None))
+
+
+class Truncation(TypedDict):
+    pointer: str  # candidate pointer of the list
+    positions: int  # the longer side's length
+    differing_items: int
+    listed_items: int  # the first differing items, itemised in added/removed/changed
 
 
 class StructuralDiff(TypedDict):
     added: list[str]
     removed: list[str]
     changed: list[tuple[str, Any, Any]]
+    truncated: list[Truncation]
 
 
 class _KeyedList(dict):
@@ -44,16 +59,33 @@ class _KeyedList(dict):
         self.positions = positions
 
 
+class _TruncatedList(list):
+    """The prefix of a positional list that deepdiff gets; the differing items after it were only counted."""
+
+    def __init__(self, items: list[Any], positions: int, differing: int, listed: int) -> None:
+        super().__init__(items)
+        self.positions, self.differing, self.listed = positions, differing, listed
+
+
+@dataclass
+class _ListBound:
+    """How many differing items of one positional list deepdiff may itemise, and how many lists were cut."""
+
+    items: int
+    cut: int = 0
+
+
 def structural_diff(baseline: dict[str, Any], candidate: dict[str, Any], config: ScoringConfig) -> StructuralDiff:
     """Compare two documents; pointers of removed items are baseline pointers, the rest candidate pointers."""
     volatile = _volatile_regex(tuple(config.volatile_patterns))
     list_keys = tuple(config.list_keys)
-    prep_b, prep_c = _prepare_pair(baseline, candidate, volatile, list_keys)
+    bound = _ListBound(_positional_limit(config))
+    prep_b, prep_c = _prepare_pair(baseline, candidate, volatile, list_keys, bound)
     prep_b, prep_c = _prune_equal(prep_b, prep_c)
     # threshold_to_diff_deeper=0: pruning removes the shared keys, and deepdiff 8+ would otherwise
     # report a mapping with few shared keys as one whole change instead of item by item.
     tree = DeepDiff(prep_b, prep_c, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0)
-    result: StructuralDiff = {"added": [], "removed": [], "changed": []}
+    result: StructuralDiff = {"added": [], "removed": [], "changed": [], "truncated": []}
     for kind, levels in tree.items():
         for level in levels:
             if kind in _ADDED:
@@ -68,7 +100,40 @@ def structural_diff(baseline: dict[str, Any], candidate: dict[str, Any], config:
     result["added"].sort(key=_pointer_sort_key)
     result["removed"].sort(key=_pointer_sort_key)
     result["changed"].sort(key=lambda item: _pointer_sort_key(item[0]))
+    if bound.cut:
+        cuts = _truncations(prep_b, prep_c, prep_c)
+        result["truncated"] = sorted(cuts, key=lambda cut: _pointer_sort_key(cut["pointer"]))
     return result
+
+
+def _positional_limit(config: ScoringConfig) -> int:
+    """``positional_diff_items``, raised if needed so the listed changes alone reach the structural cap.
+
+    Bounding the work: two positional lists whose items nearly all differ (rows
+    whose ids repeat, so they cannot be keyed) made deepdiff walk every value,
+    ~30 ms for a 157-row list. The stage's structural penalty is capped at
+    ``structural_change_cap`` (20 changes by default), so the changes past the
+    limit cannot change the score; they are counted instead of diffed.
+    """
+    penalty, cap = config.structural_change_penalty, config.structural_change_cap
+    saturating = -(-cap // penalty) if penalty else 0  # ceil(cap / penalty)
+    return max(config.positional_diff_items, saturating)
+
+
+def _truncations(b: Any, c: Any, root_c: Any, path: tuple[Any, ...] = ()) -> list[Truncation]:
+    """The lists cut by ``_prepare_positional``, walking the parts prepared on both sides."""
+    found: list[Truncation] = []
+    if isinstance(c, _TruncatedList):
+        found.append({"pointer": _pointer(root_c, list(path)), "positions": c.positions,
+                      "differing_items": c.differing, "listed_items": c.listed})
+    if isinstance(b, dict) and isinstance(c, dict):
+        for key, value in c.items():
+            if key in b:
+                found += _truncations(b[key], value, root_c, (*path, key))
+    elif isinstance(b, list) and isinstance(c, list):
+        for index, (x, y) in enumerate(zip(b, c)):
+            found += _truncations(x, y, root_c, (*path, index))
+    return found
 
 
 def _prune_equal(b: Any, c: Any) -> tuple[Any, Any]:
@@ -114,20 +179,23 @@ def _is_volatile(key: Any, volatile: re.Pattern[str] | None) -> bool:
     return volatile is not None and isinstance(key, str) and volatile.fullmatch(key) is not None
 
 
-def _prepare_pair(b: Any, c: Any, volatile: re.Pattern[str] | None, keys: tuple[str, ...]) -> tuple[Any, Any]:
+def _prepare_pair(
+    b: Any, c: Any, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
+) -> tuple[Any, Any]:
     """Prepare both sides together so matching sub-lists are keyed the same way on both."""
     if isinstance(b, dict) and isinstance(c, dict):
-        return _prepare_mappings(b, c, volatile, keys)
+        return _prepare_mappings(b, c, volatile, keys, bound)
     if isinstance(b, list) and isinstance(c, list):
         key = _shared_key(b, c, keys)
         if key is None:
-            return _prepare_positional(b, c, volatile, keys)
-        return _prepare_keyed(b, c, key, volatile, keys)
+            return _prepare_positional(b, c, volatile, keys, bound)
+        return _prepare_keyed(b, c, key, volatile, keys, bound)
     return _prepare_one(b, volatile), _prepare_one(c, volatile)
 
 
 def _prepare_mappings(
-    b: dict, c: dict, volatile: re.Pattern[str] | None, keys: tuple[str, ...], *, skip_volatile: bool = True
+    b: dict, c: dict, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound, *,
+    skip_volatile: bool = True,
 ) -> tuple[dict, dict]:
     """Prepare two mappings; entries equal on both sides are left out altogether.
 
@@ -144,30 +212,45 @@ def _prepare_mappings(
         if k not in c:
             prep_b[k] = _prepare_one(value, volatile)
         elif value != c[k]:
-            prep_b[k], prep_c[k] = _prepare_pair(value, c[k], volatile, keys)
+            prep_b[k], prep_c[k] = _prepare_pair(value, c[k], volatile, keys, bound)
     for k, value in c.items():
         if k not in b and not (skip_volatile and _is_volatile(k, volatile)):
             prep_c[k] = _prepare_one(value, volatile)
     return prep_b, prep_c
 
 
-def _prepare_positional(b: list, c: list, volatile: re.Pattern[str] | None, keys: tuple[str, ...]) -> tuple[list, list]:
+def _prepare_positional(
+    b: list, c: list, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
+) -> tuple[list, list]:
     # deepdiff pairs unhashable items by position, so nested lists are keyed
     # against the item at the same index on the other side.
-    pairs = [_prepare_pair(x, y, volatile, keys) for x, y in zip(b, c)]
-    prep_b = [p[0] for p in pairs] + [_prepare_one(x, volatile) for x in b[len(c) :]]
-    prep_c = [p[1] for p in pairs] + [_prepare_one(y, volatile) for y in c[len(b) :]]
-    return prep_b, prep_c
+    pairs = [_prepare_pair(x, y, volatile, keys, bound) for x, y in zip(b, c)]
+    end = max(len(b), len(c))
+    differing: list[int] = []
+    if not all(isinstance(item, _BASIC) for side in (b, c) for item in side):
+        # Prepared items compare equal when only volatile keys differ; every
+        # position past the shorter side is an added or removed item.
+        differing = [i for i, (x, y) in enumerate(pairs) if x != y] + list(range(len(pairs), end))
+        if len(differing) > bound.items:
+            end = differing[bound.items - 1] + 1
+    prep_b = [p[0] for p in pairs[:end]] + [_prepare_one(x, volatile) for x in b[len(c) : end]]
+    prep_c = [p[1] for p in pairs[:end]] + [_prepare_one(y, volatile) for y in c[len(b) : end]]
+    if len(differing) <= bound.items:
+        return prep_b, prep_c
+    bound.cut += 1
+    positions, listed = max(len(b), len(c)), bound.items
+    return (_TruncatedList(prep_b, positions, len(differing), listed),
+            _TruncatedList(prep_c, positions, len(differing), listed))
 
 
 def _prepare_keyed(
-    b: list, c: list, key: str, volatile: re.Pattern[str] | None, keys: tuple[str, ...]
+    b: list, c: list, key: str, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
 ) -> tuple[_KeyedList, _KeyedList]:
     # Keys are repr()s: deepdiff rewrites numeric dict keys when numeric type
     # changes are ignored, and repr keeps 1 and "1" apart.
     by_key_b = {repr(item[key]): item for item in b}
     by_key_c = {repr(item[key]): item for item in c}
-    items_b, items_c = _prepare_mappings(by_key_b, by_key_c, volatile, keys, skip_volatile=False)
+    items_b, items_c = _prepare_mappings(by_key_b, by_key_c, volatile, keys, bound, skip_volatile=False)
     positions_b = {repr(item[key]): index for index, item in enumerate(b)}
     positions_c = {repr(item[key]): index for index, item in enumerate(c)}
     return _KeyedList(items_b, positions_b), _KeyedList(items_c, positions_c)

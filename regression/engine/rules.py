@@ -163,7 +163,7 @@ def plan(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) ->
               f"plan intent changed from {intent_b!r} to {intent_c!r}.", cfg.plan_intent_penalty, critical=True)
 
 
-def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, list[str]]:
+def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, list[Any]]:
     """One issue per added/removed/changed pointer, penalised up to the cap; pointers other rules own are skipped."""
     ignored = set(cfg.diff_ignore_keys)
     before = {k: v for k, v in b.output.items() if k not in ignored}
@@ -181,11 +181,21 @@ def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfi
     hidden = entries[cfg.max_structural_issues :]
     if hidden:
         # One summary issue keeps the stage score equal to the sum of its issues.
-        charged = min(cfg.structural_change_penalty * len(hidden), budget)
+        charged, budget = _charge(cfg.structural_change_penalty * len(hidden), budget)
         pointer = _common_pointer([entry[1] for entry in hidden])
         f.add(pointer, "output_changes_more", None, None,
               f"{len(hidden)} further output changes under {pointer or 'the root'} (see the diff).", charged)
-    return {"added": diff["added"], "removed": diff["removed"], "changed": [p for p, _, _ in diff["changed"]]}
+    for cut in diff["truncated"]:
+        # Each differing item the diff only counted is at least one change.
+        unlisted = cut["differing_items"] - cut["listed_items"]
+        charged, budget = _charge(cfg.structural_change_penalty * unlisted, budget)
+        pointer = cut["pointer"]
+        f.add(pointer, "output_diff_truncated", None, None,
+              f"diff truncated: {cut['differing_items']} of the {cut['positions']} items of {pointer or 'the root'} "
+              f"differ (matched by position); the first {cut['listed_items']} are itemised, the other {unlisted} "
+              f"only counted.", charged)
+    return {"added": diff["added"], "removed": diff["removed"], "changed": [p for p, _, _ in diff["changed"]],
+            "truncated": diff["truncated"]}
 
 
 def _structure_sentence(kind: str, pointer: str, old: Any, new: Any) -> str:

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from inspector.models import Trace
 from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
 from tests.factories import UserFactory, trace_body
@@ -108,3 +109,26 @@ def test_stage_compare_by_trace_ids_and_by_bodies(analyst, traces):
                        {"stage": "execute", "baseline": {"stage": "execute", "duration_ms": -1}, "candidate": body},
                        format="json")
     assert bad.status_code == 400
+
+
+def test_truncated_positional_diff_is_stored_shown_by_the_api_and_on_the_compare_page(analyst, admin_client, db):
+    # 200 rows whose ids repeat (compared by position), every row different: the diff lists 50, counts the rest.
+    for trace_id, shift in (("pos-base", 0), ("pos-cand", 1)):
+        body = trace_body(trace_id=trace_id)
+        body["stages"][2]["output"]["result"]["rows"] = [{"id": i % 3, "value": i + shift} for i in range(200)]
+        trace_ingest(payload=body)
+
+    analysis_id = analyst.post(ANALYZE, {"baseline_trace_id": "pos-base", "candidate_trace_id": "pos-cand"},
+                               format="json").json()["analysis_id"]
+    data = analyst.get(f"/inspector/regression/{analysis_id}").json()
+
+    execute = next(stage for stage in data["stage_results"] if stage["stage"] == "execute")
+    assert execute["diff"]["truncated"] == [{"pointer": "/result/rows", "positions": 200, "differing_items": 200,
+                                             "listed_items": 50}]
+    assert len(execute["diff"]["changed"]) == 50 and execute["score"] == 40
+    [note] = [issue for issue in execute["issues"] if issue["kind"] == "output_diff_truncated"]
+    assert note["pointer"] == "/result/rows" and "the other 150 only counted" in note["message"]
+    candidate = Trace.objects.get(trace_id="pos-cand")
+    page = admin_client.get(f"/admin/inspector/trace/{candidate.pk}/compare/?baseline=pos-base")
+    assert page.status_code == 200
+    assert "execute: diff truncated: 200 of the 200 items of /result/rows differ" in page.content.decode()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from regression.engine import ScoringConfig, compare_stage
-from regression.tests.test_engine_factories import rows, snapshot
+import random
+
+import pytest
+
+from regression.engine import ScoringConfig, compare_pair, compare_stage
+from regression.tests.test_engine_factories import rows, snapshot, trace
 
 
 def _kinds(result) -> list[tuple[str, str, int]]:
@@ -142,4 +146,56 @@ def test_faster_and_smaller_error_list_never_add_penalty():
 def test_diagnostics_are_not_double_counted_by_the_structural_diff():
     result = compare_stage(snapshot(), snapshot(status="warning"))
 
-    assert result.diff.model_dump() == {"added": [], "removed": [], "changed": []}
+    assert result.diff.model_dump() == {"added": [], "removed": [], "changed": [], "truncated": []}
+
+
+UNBOUNDED = {"positional_diff_items": 10**9}
+
+
+def _random_rows(seed: int, count: int) -> list[dict]:
+    # benchmarks/generate.py's shape: random ids and names that repeat, so rows are compared by position.
+    rng = random.Random(seed)
+    return [{"id": f"ci-{rng.randrange(100):05d}", "name": f"host-{rng.randrange(100)}", "value": rng.random()}
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize(("overrides", "listed", "count"), [
+    ({}, 50, 2000),
+    ({"structural_change_cap": 100, "structural_change_penalty": 1}, 100, 400),  # raised to reach the cap
+    ({"max_structural_issues": 10}, 50, 400),
+    ({"structural_change_penalty": 0}, 50, 400),
+])
+def test_truncated_positional_diff_scores_exactly_like_the_full_diff(overrides, listed, count):
+    base = snapshot(result={"rows": _random_rows(1, count)})
+    cand = snapshot(result={"rows": _random_rows(2, count)})
+
+    bounded = compare_stage(base, cand, ScoringConfig.from_overrides(overrides))
+    full = compare_stage(base, cand, ScoringConfig.from_overrides({**overrides, **UNBOUNDED}))
+
+    assert bounded.score == full.score
+    assert sum(i.penalty for i in bounded.issues) == sum(i.penalty for i in full.issues)
+    assert full.diff.truncated == [] and len(full.diff.changed) > 2.9 * count
+    [cut] = bounded.diff.truncated
+    assert cut.model_dump() == {"pointer": "/result/rows", "positions": count, "differing_items": count,
+                                "listed_items": listed}
+    assert {pointer.split("/")[3] for pointer in bounded.diff.changed} == {str(i) for i in range(listed)}
+    summary = bounded.issues[-1]
+    assert summary.kind == "output_diff_truncated" and summary.pointer == "/result/rows"
+    assert summary.message == (f"execute: diff truncated: {count} of the {count} items of /result/rows differ "
+                               f"(matched by position); the first {listed} are itemised, the other {count - listed} "
+                               "only counted.")
+
+
+def test_truncated_positional_diff_keeps_the_pair_verdict():
+    def pair(seed: int, trace_id: str):
+        stages = [snapshot(name, result={"rows": _random_rows(seed + i, 157)}) for i, name in
+                  enumerate(("validate", "execute", "compose"))]
+        return trace(*stages, trace_id=trace_id)
+
+    bounded = compare_pair(pair(10, "a"), pair(20, "b"))
+    full = compare_pair(pair(10, "a"), pair(20, "b"), ScoringConfig.from_overrides(UNBOUNDED))
+
+    assert (bounded.score, bounded.verdict) == (full.score, full.verdict) == (40, "WARN")
+    assert [s.score for s in bounded.stages] == [s.score for s in full.stages]
+    assert all(s.diff.truncated for s in bounded.stages)
+    assert all(s.diff.model_dump(mode="json")["truncated"][0]["listed_items"] == 50 for s in bounded.stages)
