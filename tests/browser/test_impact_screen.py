@@ -68,3 +68,33 @@ def test_impact_screen_empty_state(staff_page, live_server, transactional_db):
     unused = Asset.objects.get(name="ci_count")
     staff_page.goto(live_server.url + reverse("admin:inspector_asset_impact", args=[unused.pk]))
     expect(staff_page.get_by_test_id("impact-empty")).to_contain_text("No stored trace applied")
+
+
+def test_impact_screen_says_which_days_come_from_the_rollup(staff_page, live_server, transactional_db):
+    from datetime import UTC, datetime, timedelta
+
+    from inspector.services import asset_create, asset_version_create, trace_ingest
+    from inspector.services.rollups import usage_rollup
+    from tests.factories import VALID_SPECS, trace_body
+
+    lookup = asset_create(tenant_id="default", asset_type="query", name="ci_lookup", spec=VALID_SPECS["query"])
+    asset_version_create(asset=lookup, spec={**VALID_SPECS["query"], "row_limit": 5})
+    three_days_ago = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    for number in range(6):
+        body = trace_body(trace_id=f"old-{number}", duration_ms=100 + 10 * number,
+                          started_at=three_days_ago.isoformat(),
+                          applied_assets={"query": f"ci_lookup@{1 + number % 2}"})
+        trace_ingest(payload=body)
+    usage_rollup()
+
+    staff_page.goto(live_server.url + reverse("admin:inspector_asset_impact", args=[lookup.pk]))
+    expect(staff_page.get_by_test_id("card-traces")).to_have_text("3")
+    note = staff_page.get_by_test_id("rollup-note")
+    expect(note).to_contain_text("read from the daily roll-up")
+    expect(note).to_contain_text("within about 2.5 %")
+
+    # A range of today only: nothing rolled inside it, no traces, no note.
+    staff_page.locator('input[name="from"]').fill(datetime.now(UTC).date().isoformat())
+    staff_page.get_by_test_id("compare").click()
+    expect(staff_page.get_by_test_id("impact-empty")).to_contain_text("in this range")
+    expect(staff_page.get_by_test_id("rollup-note")).to_have_count(0)
