@@ -20,6 +20,7 @@ registry (five assets, version 1 for even trace numbers and 2 for odd ones).
 Then, once: replan events (request + decision, + execution when approved) on
 2% of the traces, golden queries with baselines and completed regression runs
 and analyses, and ``VACUUM ANALYZE`` (as autovacuum would eventually do).
+Last, the impact roll-up of every closed day (the beat job's work).
 
 ``--bench`` times every request through the Django test client (server
 time: request in, response out) as a superuser; each measure cycles through
@@ -203,6 +204,20 @@ def load(count: int, payload_bytes: int) -> None:
         timings["vacuum_analyze_s"] = time.perf_counter() - t0
         print(f"VACUUM ANALYZE: {timings['vacuum_analyze_s']:.0f} s", flush=True)
         _meta_set("timings", timings)
+    # What the beat job does in production: sum closed days for impact reports.
+    # COPY bypasses ingest's late-trace marks, so a resumed load re-rolls its days.
+    from inspector.services.rollups import days_dirty, usage_rollup
+
+    t0 = time.perf_counter()
+    previous = _meta_get("rolled_count", 0)
+    if previous and previous != count:
+        days_dirty(_loaded_days())
+    rolled = usage_rollup()
+    _meta_set("rolled_count", count)
+    timings["rollup_s"] = timings.get("rollup_s", 0) + time.perf_counter() - t0
+    _meta_set("timings", timings)
+    print(f"impact roll-up: {rolled.days} days, {rolled.usage_rows:,} usage rows in "
+          f"{time.perf_counter() - t0:.0f} s", flush=True)
     print(f"load finished in {time.perf_counter() - started:,.0f} s (this run)", flush=True)
     sizes()
 
@@ -292,6 +307,14 @@ def _regression_data(count: int) -> None:
           flush=True)
 
 
+def _loaded_days():
+    from django.db.models.functions import TruncDate
+
+    from inspector.models import Trace
+
+    return Trace.objects.annotate(day=TruncDate("started_at")).values_list("day", flat=True).distinct()
+
+
 def sizes() -> None:
     from django.db import connection
 
@@ -299,7 +322,8 @@ def sizes() -> None:
     if timings:
         print(f"load: traces {timings.get('traces_s', 0):,.0f} s for {timings.get('traces_loaded', 0):,} traces; "
               f"replans + regression {timings.get('extras_s', 0):,.0f} s; "
-              f"VACUUM ANALYZE {timings.get('vacuum_analyze_s', 0):,.0f} s")
+              f"VACUUM ANALYZE {timings.get('vacuum_analyze_s', 0):,.0f} s; "
+              f"impact roll-up {timings.get('rollup_s', 0):,.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT c.relname, c.reltuples::bigint, pg_table_size(c.oid), pg_indexes_size(c.oid),
