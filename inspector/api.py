@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -18,7 +18,7 @@ from access.permissions import TenantWritePermission
 from access.tenancy import scope_for
 from inspector import selectors, services
 from inspector.permissions import ModelPermissions
-from inspector.contracts import STAGE_ORDER, TraceIn
+from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
 from inspector.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, Trace
@@ -28,6 +28,7 @@ from inspector.serializers import (
     AssetUpdateSerializer,
     AssetVersionSerializer,
     StagePayloadSerializer,
+    TraceBatchIngestedSerializer,
     TraceDetailSerializer,
     TraceIngestedSerializer,
     TraceListSerializer,
@@ -47,7 +48,7 @@ class TracePagination(CursorPagination):
 
 
 class TraceListCreateView(generics.ListAPIView):
-    """List traces (filters, cursor paging) or ingest one trace."""
+    """List traces (filters, cursor paging), or ingest one trace or a batch of them."""
 
     queryset = Trace.objects.none()
     serializer_class = TraceListSerializer
@@ -63,16 +64,39 @@ class TraceListCreateView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.trace_list(filters=self.request.query_params, scope=scope_for(self.request.user))
 
+    def throttle_cost(self, request: Request) -> int:
+        """A batch counts as its number of traces (read by inspector.throttles.WriteRateThrottle)."""
+        if isinstance(request.data, list):
+            return max(1, min(len(request.data), settings.OPS_INGEST_BATCH_MAX))
+        return 1
+
     @extend_schema(
-        request=TraceIn,
-        responses={201: TraceIngestedSerializer, 200: TraceIngestedSerializer},
-        description="Ingest a whole trace. 201 on create, 200 when an identical body was already stored, "
-        "409 when the trace_id exists with a different body, 413 above the size limit.",
+        request=PolymorphicProxySerializer(
+            component_name="TraceIngestBody", serializers=[TraceIn, TraceBatchIn], resource_type_field_name=None
+        ),
+        responses={
+            code: PolymorphicProxySerializer(
+                component_name="TraceIngestAnswer", serializers=[TraceIngestedSerializer, TraceBatchIngestedSerializer],
+                resource_type_field_name=None,
+            )
+            for code in (201, 200)
+        },
+        description="Ingest a whole trace (a JSON object) or a batch of traces (a JSON array of them, at most "
+        "OPS_INGEST_BATCH_MAX, default 100). One trace: 201 on create, 200 when an identical body was already "
+        "stored, 409 when the trace_id exists with a different body, 413 above the size limit. A batch is all or "
+        "nothing in one transaction: 201 when at least one trace was created, else 200, with one result per item; "
+        "any bad item (400 with paths starting at its index, 403 for its tenant, 409 for its trace_id) rejects "
+        "the whole batch and nothing is written; 413 for more items than the limit.",
     )
     def post(self, request: Request) -> Response:
+        scope = scope_for(request.user)
+        if isinstance(request.data, list):
+            batch = services.trace_ingest_batch(payloads=request.data, scope=scope)
+            return Response(TraceBatchIngestedSerializer(batch).data,
+                            status=status.HTTP_201_CREATED if batch.created else status.HTTP_200_OK)
         if not isinstance(request.data, dict):
-            raise InvalidInput("the body must be a JSON object")
-        trace, created = services.trace_ingest(payload=request.data, scope=scope_for(request.user))
+            raise InvalidInput("the body must be a JSON object (one trace) or an array of them (a batch)")
+        trace, created = services.trace_ingest(payload=request.data, scope=scope)
         body = TraceIngestedSerializer(trace).data
         return Response(
             body,

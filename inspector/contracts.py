@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 # Structural limits of one trace (docs/limits.md): far above what a real run
 # produces, low enough that one request cannot make the server walk millions
@@ -275,6 +275,14 @@ class TraceIn(Contract):
                 raise ValueError(f"stage {key[0]!r} attempt {key[1]} appears twice")
             seen.add(key)
         return self
+
+
+class TraceBatchIn(RootModel[list[TraceIn]]):
+    """A batch of traces as sent to ``POST /inspector/traces``: a JSON array of ``TraceIn``.
+
+    Its length limit is a setting (``OPS_INGEST_BATCH_MAX``), checked by the
+    service before the items are validated.
+    """
 
 
 class AskRequest(Contract):

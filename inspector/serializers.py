@@ -41,6 +41,27 @@ class TraceIngestedSerializer(TraceListSerializer):
         return f"/inspector/traces/{trace.trace_id}"
 
 
+class TraceBatchItemSerializer(serializers.Serializer):
+    """One item of a batch ingest answer: what happened to the trace at ``index`` of the array."""
+
+    index = serializers.IntegerField(help_text="Position in the sent array, from 0.")
+    trace_id = serializers.CharField()
+    result = serializers.ChoiceField(choices=["created", "existing"],
+                                     help_text="existing: an identical body was stored already (or earlier in the batch).")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, item) -> str:
+        return f"/inspector/traces/{item.trace_id}"
+
+
+class TraceBatchIngestedSerializer(serializers.Serializer):
+    """The batch ingest answer: counts and one result per sent trace, in order."""
+
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    results = TraceBatchItemSerializer(many=True)
+
+
 class StageRunSummarySerializer(serializers.ModelSerializer):
     payload_url = serializers.SerializerMethodField()
     input_truncated = serializers.SerializerMethodField()

@@ -137,6 +137,12 @@ OPS_PREVIEW_CHARS = envint("OPS_PREVIEW_CHARS", 2000, minimum=100)
 # false: ingest commits do not wait for the WAL flush (PostgreSQL; still atomic,
 # a crash may lose the last few hundred ms of acknowledged traces).
 OPS_INGEST_SYNCHRONOUS_COMMIT = envbool("OPS_INGEST_SYNCHRONOUS_COMMIT", True)
+# Traces in one batch ingest (a JSON array to POST /inspector/traces); the
+# whole body still fits in OPS_INGEST_MAX_BYTES.
+OPS_INGEST_BATCH_MAX = envint("OPS_INGEST_BATCH_MAX", 100, minimum=1)
+# Ingest's in-process cache of registry look-ups (inspector/services/registry_cache.py):
+# another process's new version or status change is seen within this; 0 switches it off.
+OPS_REGISTRY_CACHE_SECONDS = envint("OPS_REGISTRY_CACHE_SECONDS", 10, minimum=0)
 # Django refuses larger bodies before the view runs; keep it just above the
 # ingest limit so the view can answer 413 with a readable message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPS_INGEST_MAX_BYTES + 1024 * 1024

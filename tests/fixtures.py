@@ -32,6 +32,16 @@ def client_for(user) -> APIClient:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_registry_cache():
+    """Ingest caches registry ids in the process; each test's database starts over (ids are reused)."""
+    from inspector.services.registry_cache import registry_cache_clear
+
+    registry_cache_clear()
+    yield
+    registry_cache_clear()
+
+
 @pytest.fixture
 def anon_client() -> APIClient:
     return APIClient()

@@ -71,6 +71,8 @@ API: dict[str, Call] = {
     "trace list": Call("get", lambda w: "/inspector/traces", EVERY_ROLE),
     "trace ingest": Call("post", lambda w: "/inspector/traces", {OPERATOR, ADMIN},
                          lambda w: trace_body(trace_id=f"m-{uuid.uuid4().hex[:8]}")),
+    "trace batch ingest": Call("post", lambda w: "/inspector/traces", {OPERATOR, ADMIN},
+                               lambda w: [trace_body(trace_id=f"m-{uuid.uuid4().hex[:8]}") for _ in range(2)]),
     "trace detail": Call("get", lambda w: f"/inspector/traces/{w.t1}", EVERY_ROLE),
     "stage payloads": Call("get", lambda w: f"/inspector/traces/{w.t1}/stages/execute", EVERY_ROLE),
     "trace diff": Call("get", lambda w: f"/inspector/traces/{w.t2}/diff?baseline={w.t1}", EVERY_ROLE),

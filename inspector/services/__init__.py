@@ -6,9 +6,16 @@ from inspector.services.assets import (
     asset_version_publish,
     asset_version_rollback,
 )
-from inspector.services.traces import trace_ingest
+from inspector.services.traces import (
+    BatchIngest,
+    BatchItem,
+    trace_ingest,
+    trace_ingest_batch,
+)
 
 __all__ = [
+    "BatchIngest",
+    "BatchItem",
     "asset_create",
     "asset_delete",
     "asset_update",
@@ -16,4 +23,5 @@ __all__ = [
     "asset_version_publish",
     "asset_version_rollback",
     "trace_ingest",
+    "trace_ingest_batch",
 ]

@@ -150,7 +150,8 @@ def test_failure_mid_write_leaves_nothing_half_written(editor_client, monkeypatc
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(StagePayload.objects, "bulk_create", explode)
+    # Payloads are compressed while they are written (COPY on PostgreSQL, bulk_create elsewhere).
+    monkeypatch.setattr(StagePayload, "encode", explode)
     editor_client.raise_request_exception = False
 
     response = editor_client.post(URL, trace_body(trace_id="t-half"), format="json")

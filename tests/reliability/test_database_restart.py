@@ -22,7 +22,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
-from inspector.services import traces as trace_service
+from inspector.services import trace_rows
 from tests.factories import UserFactory, trace_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,17 +65,17 @@ def _rows() -> tuple[int, int, int, int]:
 
 def test_database_killed_mid_ingest_gives_503_keeps_nothing_and_the_retry_succeeds(postgres, live_server, token,
                                                                                      monkeypatch):
-    build_stage_runs = trace_service._build_stage_runs
+    copy_rows = trace_rows._copy
     killed: list[int] = []
 
-    def kill_the_connection_after_the_trace_insert(*args, **kwargs):
+    def kill_the_connection_after_the_trace_insert(model, *args, **kwargs):
         # Runs in the server thread, inside the ingest transaction: the trace row is written, nothing else yet.
-        if not killed:
+        if model is not Trace and not killed:
             killed.append(connection.connection.info.backend_pid)
             _terminate(killed[0])
-        return build_stage_runs(*args, **kwargs)
+        return copy_rows(model, *args, **kwargs)
 
-    monkeypatch.setattr(trace_service, "_build_stage_runs", kill_the_connection_after_the_trace_insert)
+    monkeypatch.setattr(trace_rows, "_copy", kill_the_connection_after_the_trace_insert)
     body = trace_body(trace_id="db-restart-1")
     before = _rows()
 
@@ -130,14 +130,15 @@ def test_database_restarted_between_requests_with_persistent_connections(postgre
     """DB_CONN_MAX_AGE > 0 keeps a connection across requests; the health check replaces it once it is dead."""
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 600)
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
-    build_stage_runs = trace_service._build_stage_runs
+    copy_rows = trace_rows._copy
     pids: list[int] = []
 
-    def note_the_connection(*args, **kwargs):
-        pids.append(connection.connection.info.backend_pid)
-        return build_stage_runs(*args, **kwargs)
+    def note_the_connection(model, *args, **kwargs):
+        if model is Trace:
+            pids.append(connection.connection.info.backend_pid)
+        return copy_rows(model, *args, **kwargs)
 
-    monkeypatch.setattr(trace_service, "_build_stage_runs", note_the_connection)
+    monkeypatch.setattr(trace_rows, "_copy", note_the_connection)
     assert _post(f"{one_thread_server}/inspector/traces", token, trace_body(trace_id="db-between-1"))[0] == 201
     _terminate(pids[0])  # the server's idle, persistent connection dies (database restart)
 
