@@ -5,12 +5,14 @@ Every ingested trace links its bill of materials to the registry: which
 was one query a trace (~0.3 ms of SQL plus the ORM's work) for answers that
 rarely change: a version's id never changes once created.
 
-Entries, found or not, live ``OPS_REGISTRY_CACHE_SECONDS`` (0 switches the
-cache off). Any save or delete of an ``Asset`` or ``AssetVersion`` in this
-process empties the cache, at once and again at its commit, so a version
-created here is found by the next trace. Another process's change is seen
-within the lifetime: until then a version created there may be reported as
-unknown (``asset_version`` left empty) and a status may be the previous one.
+Found versions live ``OPS_REGISTRY_CACHE_SECONDS`` (0 switches the cache
+off); misses are not kept, so a version created by another process (the web
+process, while a worker ingests) is linked by the very next trace: a usage
+row left unlinked would stay out of impact reports for good. Any save or
+delete of an ``Asset`` or ``AssetVersion`` in this process empties the
+cache, at once and again at its commit. Another process's change to a found
+entry is seen within the lifetime: until then a status may be the previous
+one, and a tenant's own new copy of a shared asset may lose to the shared one.
 A cached id of a version deleted elsewhere fails the deferred foreign key at
 commit; ingest then empties the cache and writes the trace once more.
 """
@@ -39,7 +41,7 @@ class RegistryVersion:
     status: str
 
 
-_entries: dict[tuple[str, str, str, int], tuple[float, RegistryVersion | None]] = {}
+_entries: dict[tuple[str, str, str, int], tuple[float, RegistryVersion]] = {}
 
 
 def registry_versions(tenant_id: str, keys: Iterable[RegistryKey]) -> dict[RegistryKey, RegistryVersion]:
@@ -55,7 +57,7 @@ def registry_versions(tenant_id: str, keys: Iterable[RegistryKey]) -> dict[Regis
         entry = _entries.get((tenant_id, *key)) if lifetime else None
         if entry is None or entry[0] <= now:
             missing.add(key)
-        elif entry[1] is not None:
+        else:
             found[key] = entry[1]
     if not missing:
         return found
@@ -65,8 +67,8 @@ def registry_versions(tenant_id: str, keys: Iterable[RegistryKey]) -> dict[Regis
         if len(_entries) + len(missing) > MAX_ENTRIES:
             _entries.clear()
         expires = now + lifetime
-        for key in missing:
-            _entries[(tenant_id, *key)] = (expires, looked_up.get(key))
+        for key, version in looked_up.items():
+            _entries[(tenant_id, *key)] = (expires, version)
     return found
 
 

@@ -46,11 +46,26 @@ def test_lookups_are_answered_from_memory_after_the_first():
     assert linked.asset_version is not None
 
 
-def test_misses_are_remembered_too():
+def test_misses_are_asked_again_so_another_process_s_new_version_is_linked_at_once():
     _ingest("miss-1")
     with CaptureQueriesContext(connection) as queries:
         _ingest("miss-2")
-    assert _registry_queries(queries) == 0
+    assert _registry_queries(queries) == 1
+    # Created "elsewhere": no signal reaches this process's cache.
+    from django.db.models.signals import post_save
+
+    from inspector.models import Asset
+    from inspector.services.registry_cache import _registry_changed
+
+    post_save.disconnect(_registry_changed, sender=Asset, dispatch_uid="registry_changed_save_Asset")
+    post_save.disconnect(_registry_changed, sender=AssetVersion, dispatch_uid="registry_changed_save_AssetVersion")
+    try:
+        asset = Asset.objects.create(tenant_id="default", asset_type="prompt", name="route_rules")
+        version = AssetVersion.objects.create(asset=asset, version=1, spec=VALID_SPECS["prompt"])
+    finally:
+        post_save.connect(_registry_changed, sender=Asset, dispatch_uid="registry_changed_save_Asset")
+        post_save.connect(_registry_changed, sender=AssetVersion, dispatch_uid="registry_changed_save_AssetVersion")
+    assert _ingest("miss-3").asset_version == version
 
 
 def test_a_publish_is_seen_by_the_next_trace():
