@@ -223,3 +223,11 @@ def test_rollup_usage_command(asset):
     assert "usage rows into" in out.getvalue() and RollupDay.objects.filter(RollupDay.valid_q()).count() >= 5
     with pytest.raises(CommandError):
         call_command("rollup_usage", "--max-seconds", "0")
+
+
+def test_the_beat_schedule_has_the_rollup_job(settings):
+    from inspector.tasks import rollup_asset_usage
+
+    entry = settings.CELERY_BEAT_SCHEDULE["rollup-asset-usage"]
+    assert entry["task"] == rollup_asset_usage.name == "inspector.tasks.rollup_asset_usage"
+    assert 0 < entry["options"]["expires"] <= 600
