@@ -8,6 +8,7 @@ ORM and no clock reads, so the same ``DecisionInput`` always gives the same
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 from controlloop.contracts import (

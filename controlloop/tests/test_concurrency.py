@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, connections
 
 from controlloop.contracts import ReplanTrigger
-from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
+from controlloop.models import ReplanEvent, ReplanLedger
 from controlloop.services import ensure_default_policy, replan_decide
 
 pytestmark = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any, Literal
+from typing import Any
 
 import jsonpatch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
