@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from access.tenancy import scope_for
 from regression import selectors, services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
-from regression.services.compare import stage_compare
 from regression.serializers import (
     AnalysisSerializer,
     AnalyzeRequestSerializer,
@@ -22,6 +21,7 @@ from regression.serializers import (
     SetBaselineSerializer,
     StageCompareSerializer,
 )
+from regression.services.compare import stage_compare
 
 
 class AnalyzeView(generics.GenericAPIView):

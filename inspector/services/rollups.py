@@ -19,7 +19,8 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,7 +40,7 @@ def duration_bucket(duration_ms: int) -> int:
     """The histogram bucket of a duration; the same rule as ``bucket_expression()``."""
     if duration_ms < EXACT_BELOW_MS:
         return max(int(duration_ms), 0)
-    return EXACT_BELOW_MS + int(math.floor(math.log(duration_ms / EXACT_BELOW_MS) / math.log(BUCKET_RATIO)))
+    return EXACT_BELOW_MS + math.floor(math.log(duration_ms / EXACT_BELOW_MS) / math.log(BUCKET_RATIO))
 
 
 def bucket_value(bucket: int) -> float:

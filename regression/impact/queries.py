@@ -24,7 +24,6 @@ from inspector.services.rollups import (
     Tally,
     bucket_expression,
     rolled_sums,
-    rollup_window,
     usage_sums,
 )
 from regression.models import RegressionAnalysis
@@ -85,7 +84,8 @@ def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None
     return _python_percentile(values, 0.5), _python_percentile(values, 0.95)
 
 
-def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) -> tuple[dict[str, Any], list[float]]:
+def version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
+                    **filters: Any) -> tuple[dict[str, Any], list[float]]:
     """``(metrics, newest durations)`` of one version; metrics match ``rules.VersionMetrics``.
 
     Whole days that are rolled up are read from the roll-up
@@ -93,7 +93,6 @@ def version_metrics(version: AssetVersion, stages: list[str], **filters: Any) ->
     rolled day in range every figure is exact, otherwise the percentiles are
     read from duration buckets (within ~2.5 %) and the rest stays exact.
     """
-    window = rollup_window(filters["start"], filters["end"])
     if window.rolled:
         return _rolled_version_metrics(version, stages, window, **filters)
     usage = version_usage(version.pk, **filters)
@@ -228,9 +227,8 @@ def consuming_stages(asset: Asset) -> list[str]:
             if any(TraceAssetUsage.objects.filter(asset_version_id=v, stage=stage).exists() for v in version_ids)]
 
 
-def total_traces(*, start: datetime | None, end: datetime | None, tenants: tuple[str, ...] | None) -> int:
+def total_traces(window: RollupWindow, *, tenants: tuple[str, ...] | None) -> int:
     """Traces in range (the traffic share's denominator): rolled days from ``TraceRollup``, the rest counted."""
-    window = rollup_window(start, end)
     total = 0
     if window.rolled:
         rolled = TraceRollup.objects.filter(window.day_filter())
@@ -262,7 +260,8 @@ def policy_budget_ms(tenant: str) -> float:
     return float((version.spec or {}).get("budget_ms", 1000)) if version else 1000.0
 
 
-def usage_timeline(asset: Asset, *, known: dict[int, int], **filters: Any) -> list[dict[str, Any]]:
+def usage_timeline(asset: Asset, window: RollupWindow, *, known: dict[int, int],
+                   tenants: tuple[str, ...] | None) -> list[dict[str, Any]]:
     """Traces per version (for the version history), newest version first.
 
     ``known`` maps version ids to trace counts already computed (base and
@@ -272,17 +271,16 @@ def usage_timeline(asset: Asset, *, known: dict[int, int], **filters: Any) -> li
     others = [v.pk for v in versions if v.pk not in known]
     counts = dict(known)
     if others:
-        counts.update(_version_traces(others, **filters))
+        counts.update(_version_traces(others, window, tenants=tenants))
     return [{"version": v.version, "status": v.status, "note": v.note,
              "author": v.author.get_username() if v.author else "", "created": v.created_at.isoformat(),
              "published": v.published_at.isoformat() if v.published_at else None, "traces": counts.get(v.pk, 0)}
             for v in versions]
 
 
-def _version_traces(version_ids: list[int], *, start: datetime | None, end: datetime | None,
+def _version_traces(version_ids: list[int], window: RollupWindow, *,
                     tenants: tuple[str, ...] | None) -> dict[int, int]:
     """Traces per version in range: rolled days from ``UsageRollup``, the rest from the usage rows."""
-    window = rollup_window(start, end)
     counts: dict[int, int] = defaultdict(int)
     if window.rolled:
         rolled = UsageRollup.objects.filter(window.day_filter(), asset_version_id__in=version_ids, stage="")

@@ -14,7 +14,7 @@ from typing import Any
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Asset
-from inspector.services.rollups import rollup_window
+from inspector.services.rollups import RollupWindow, rollup_window
 from regression.impact import queries
 from regression.impact.rules import (
     AXIS_FORMULAS,
@@ -48,7 +48,7 @@ def _pick_versions(asset: Asset, base: str | None, target: str | None) -> tuple[
     return base_version, target_version
 
 
-def _metrics_for(versions: set, stages: list[str], filters: dict[str, Any]) -> dict[int, tuple]:
+def _metrics_for(versions: set, stages: list[str], window: RollupWindow, filters: dict[str, Any]) -> dict[int, tuple]:
     """Metrics of base and target; on PostgreSQL in two threads (two connections) at once.
 
     Each version's figures scan its own index range, so the two scans overlap
@@ -61,11 +61,11 @@ def _metrics_for(versions: set, stages: list[str], filters: dict[str, Any]) -> d
     from django.db import connection, connections
 
     if len(versions) < 2 or not settings.OPS_IMPACT_PARALLEL or connection.vendor != "postgresql":
-        return {v.pk: queries.version_metrics(v, stages, **filters) for v in versions}
+        return {v.pk: queries.version_metrics(v, stages, window, **filters) for v in versions}
 
     def run(version):
         try:
-            return version.pk, queries.version_metrics(version, stages, **filters)
+            return version.pk, queries.version_metrics(version, stages, window, **filters)
         finally:
             connections.close_all()
 
@@ -90,14 +90,16 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
     filters = {"start": start, "end": end, "tenants": tenants}
     base_version, target_version = _pick_versions(asset, base, target)
     stages = queries.consuming_stages(asset)
-    computed = _metrics_for({base_version, target_version} - {None}, stages, filters)
-    history = queries.usage_timeline(asset, known={pk: m["traces"] for pk, (m, _) in computed.items()}, **filters)
+    window = rollup_window(start, end)  # read once: which days come from the roll-up
+    computed = _metrics_for({base_version, target_version} - {None}, stages, window, filters)
+    history = queries.usage_timeline(asset, window, known={pk: m["traces"] for pk, (m, _) in computed.items()},
+                                     tenants=tenants)
     report: dict[str, Any] = {
         "asset": {"id": asset.pk, "type": asset.asset_type, "name": asset.name, "tenant": asset.tenant_id},
         "filters": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
                     "tenant": tenant},
         "versions": history, "axis_formulas": AXIS_FORMULAS,
-        "rollup": _rollup_note(start, end),
+        "rollup": _rollup_note(window),
     }
     if target_version is None or not any(row["traces"] for row in history):
         report.update(empty=True, message="No stored trace applied any version of this asset yet"
@@ -108,7 +110,7 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
     base_m, target_m = VersionMetrics(**base_metrics), VersionMetrics(**target_metrics)
     budget = queries.policy_budget_ms(tenant)
     comparison = compare_versions(base_m, target_m, base_durations=base_durations, target_durations=target_durations)
-    total = queries.total_traces(**filters)
+    total = queries.total_traces(window, tenants=tenants)
     risk = regression_risk(spec_ops=spec_change_size(base_version.spec, target_version.spec),
                            traffic_share=target_m.traces / total if total else 0.0, stages=stages,
                            comparison=comparison, verdicts=target_m.verdicts)
@@ -125,9 +127,8 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
     return report
 
 
-def _rollup_note(start: datetime | None, end: datetime | None) -> dict[str, Any]:
+def _rollup_note(window: RollupWindow) -> dict[str, Any]:
     """Which days came from the daily roll-up: their percentiles are read from duration buckets."""
-    window = rollup_window(start, end)
     if not window.rolled:
         return {"rolled_days": 0, "through": None, "percentiles_approximate": False}
     days = (window.last_day - window.first_day).days + 1 - len(window.holes)
