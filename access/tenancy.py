@@ -69,6 +69,13 @@ def scope_for(user) -> TenantScope:
     return cached
 
 
+def draft_scope_for(user) -> TenantScope:
+    """Tenants whose draft asset versions the user may run in test mode: those whose assets they may edit."""
+    if user is None or not user.has_perm("inspector.add_assetversion"):
+        return TenantScope(tenants=frozenset())
+    return scope_for(user)
+
+
 def user_tenants(user) -> list[str] | None:
     """Sorted tenant ids of a user, or None for all."""
     scope = scope_for(user)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from inspector.contracts import Contract
+from opsproject.connections import CONNECTION_NAME, DEFAULT_CONNECTION
 
-_ENV_REF = re.compile(r"^env://[A-Z_][A-Z0-9_]*$")
-_SECRET_KEYS = {"password", "secret", "token", "api_key", "apikey", "access_key"}
+_CONNECTION_DETAIL_KEYS = {
+    "url", "uri", "dsn", "host", "hostname", "port", "path", "file", "filename", "database", "dbname", "engine",
+    "user", "username", "password", "passwd", "secret", "token", "api_key", "apikey", "access_key", "options",
+}
+_ENV_REFERENCE = re.compile(r"^\s*env://", re.IGNORECASE)
 
 
 class RouteRule(Contract):
@@ -65,34 +68,15 @@ class QuerySpec(Contract):
 
 
 class SourceSpec(Contract):
-    """Connection details; secrets only by ``env://VAR`` reference."""
+    """A named connection the operator declared (``OPS_SOURCES``), never connection details.
 
-    engine: Literal["sqlite", "postgresql", "bundled"] = "bundled"
-    url: str = Field(default="", max_length=2000)
-    password: str = Field(default="", max_length=200)
-    options: dict[str, Any] = Field(default_factory=dict)
+    Hosts, ports, files, URLs and credentials are operator configuration: a
+    spec that carries one is refused naming the field (docs/security.md).
+    """
 
-    @field_validator("password")
-    @classmethod
-    def _password_is_reference(cls, value: str) -> str:
-        if value and not _ENV_REF.match(value):
-            raise ValueError("password must be a reference like 'env://DB_PASSWORD', never the secret itself")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url_has_no_inline_password(cls, value: str) -> str:
-        if value and urlsplit(value).password:
-            raise ValueError("url must not contain a password; use the password field with 'env://VAR'")
-        return value
-
-    @field_validator("options")
-    @classmethod
-    def _options_hold_no_secrets(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key, item in value.items():
-            if key.lower() in _SECRET_KEYS and not (isinstance(item, str) and _ENV_REF.match(item)):
-                raise ValueError(f"option {key!r} looks like a secret: use an 'env://VAR' reference")
-        return value
+    connection: str = Field(default=DEFAULT_CONNECTION, pattern=CONNECTION_NAME.pattern,
+                            description="Name of a connection declared in OPS_SOURCES.")
+    description: str = Field(default="", max_length=2000)
 
 
 class SchemaSpec(Contract):
@@ -139,4 +123,29 @@ def validate_spec(asset_type: str, spec: Any) -> dict[str, Any]:
     for an invalid spec.
     """
     model = SPEC_MODELS[asset_type]
+    _refuse_environment_references(spec, "spec")
+    if asset_type == "source" and isinstance(spec, dict):
+        for key in spec:
+            if str(key).lower() in _CONNECTION_DETAIL_KEYS:
+                raise _spec_error(f"spec.{key}", "connection details are operator configuration (OPS_SOURCES); "
+                                                 "name a declared connection with 'connection'")
     return model.model_validate(spec).model_dump(mode="json")
+
+
+def _refuse_environment_references(value: Any, where: str) -> None:
+    """Nothing resolves ``env://`` any more; a spec naming one is refused rather than stored."""
+    if isinstance(value, str) and _ENV_REFERENCE.match(value):
+        raise _spec_error(where, "environment references (env://) are not allowed in asset specs")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_environment_references(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_environment_references(item, f"{where}[{index}]")
+
+
+def _spec_error(where: str, message: str) -> ValidationError:
+    return ValidationError.from_exception_data(
+        "spec", [{"type": "value_error", "loc": tuple(where.split(".")[1:]) or ("spec",), "input": where,
+                  "ctx": {"error": ValueError(f"{where}: {message}")}}],
+    )

@@ -16,7 +16,7 @@ VALID_SPECS: dict[str, dict[str, Any]] = {
     "policy": {"allowed_tools": ["sql"], "max_steps": 3, "max_rows": 100},
     "mapping": {"blocks": [{"block_type": "table", "title": "Rows"}]},
     "query": {"sql": "SELECT id, name FROM ci WHERE name = :name", "params": ["name"]},
-    "source": {"engine": "postgresql", "url": "postgresql://ops@db.internal/inventory", "password": "env://INV_PW"},
+    "source": {"connection": "inventory", "description": "The sample inventory"},
     "schema": {"tables": {"ci": ["id", "name"]}},
     "resolver": {"aliases": {"checkout": "app-001"}},
     "screen": {"max_blocks": 3},

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Case, Q, Value, When
 
+from access.errors import TenantForbidden
+from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
 from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
 from inspector.errors import InvalidInput, ServiceError
@@ -35,8 +37,12 @@ def _tenant_assets(tenant_id: str) -> Q:
     return Q(asset__tenant_id__in={tenant_id, "default"})
 
 
-def validate_overrides(context: ExecutionContext) -> dict[str, ResolvedAsset]:
-    """Check every override and return them resolved, keyed by asset type."""
+def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY_TENANT) -> dict[str, ResolvedAsset]:
+    """Check every override and return them resolved, keyed by asset type.
+
+    A draft version is only for those who may edit its asset: ``drafts`` is
+    the scope of tenants whose drafts the caller may run (403 otherwise).
+    """
     overrides = context.asset_overrides
     if overrides and not context.test_mode:
         raise InvalidInput("asset_overrides are only allowed in test mode", field="asset_overrides")
@@ -61,6 +67,9 @@ def validate_overrides(context: ExecutionContext) -> dict[str, ResolvedAsset]:
             raise InvalidInput(
                 f"{asset_type} asset {parsed.name!r} has no version {parsed.version}", field="asset_overrides"
             )
+        if version.status == AssetVersion.Status.DRAFT and not drafts.allows(version.asset.tenant_id):
+            raise TenantForbidden(f"{asset_type} {parsed.name}@{parsed.version} is a draft: only those who may edit "
+                                  "this asset can run it in test mode")
         resolved[asset_type] = _resolved(version)
     return resolved
 

@@ -70,7 +70,7 @@ REFERENCE_ASSETS: dict[tuple[str, str], dict[str, Any]] = {
                                              "edge lb": "lb-001", "events queue": "mq-001", "web01": "srv-001"}},
     ("policy", "budget"): {"allowed_tools": ["sql"], "max_steps": 3, "max_rows": 200, "max_time_range_days": 30,
                            "budget_ms": 500},
-    ("source", "inventory"): {"engine": "bundled"},
+    ("source", "inventory"): {"connection": "inventory"},
     ("schema", "inventory_schema"): {"tables": {"ci": ["id", "name", "ci_type", "environment", "owner_team",
                                                        "location", "status", "created_at"],
                                                 "ci_relation": ["id", "source_id", "target_id", "relation_type"],

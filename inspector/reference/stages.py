@@ -11,7 +11,7 @@ from typing import Any
 from inspector.contracts import Reference
 from inspector.pipeline.base import HandlerError, HandlerResult, StageRequest
 from inspector.reference.routing import plan_question, since_for
-from inspector.reference.sql import check_read_only, param_names, run_query
+from inspector.reference.sql import check_read_only, connection_engine_of, param_names, run_query
 
 MAX_REFERENCES = 200
 
@@ -65,11 +65,14 @@ def execute(request: StageRequest) -> HandlerResult:
     for step in plan.get("steps", []):
         query = request.use("query", step.get("query") or None)
         source = request.use("source", query.spec["source"])
-        sql = query.spec["sql"]
-        check_read_only(sql, set(schema.spec.get("tables", {})) or None)
+        connection = source.spec["connection"]
+        sql, tables = query.spec["sql"], set(schema.spec.get("tables", {}))
+        # No table list means no table: the check is never switched off.
+        check_read_only(sql, tables, connection_engine_of(connection))
         bound = _bind(sql, query.spec["params"], params, query.spec["row_limit"])
-        outcome = run_query(source=source.spec, sql=sql, params=bound, row_limit=min(query.spec["row_limit"],
-                            int(params.get("limit") or query.spec["row_limit"])), timeout_ms=query.spec["timeout_ms"])
+        outcome = run_query(connection=connection, sql=sql, params=bound, tables=tables,
+                            row_limit=min(query.spec["row_limit"], int(params.get("limit") or query.spec["row_limit"])),
+                            timeout_ms=query.spec["timeout_ms"])
         tool_results.append({"query": query.ref, "columns": outcome.columns, "rows": outcome.rows,
                              "row_count": len(outcome.rows), "truncated": outcome.truncated})
         references += _references(outcome.rows, query.spec, source.name)

@@ -176,21 +176,3 @@ def test_query_timeout_is_an_error_stage():
     # the timeout rule retries with half the row limit, twice
     limits = [run.payload.input["params"]["plan"]["params"]["limit"] for run in executes.select_related("payload")]
     assert limits == [50, 25, 12]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs the PostgreSQL test server")
-def test_postgresql_source_runs_read_only(monkeypatch):
-    from inspector.services import asset_create, asset_version_publish
-
-    settings_dict = connection.settings_dict
-    url = f"postgresql://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
-    monkeypatch.setenv("OPS_TEST_PG_PASSWORD", settings_dict.get("PASSWORD") or "")
-    source = asset_create(tenant_id="default", asset_type="source", name="pg", spec={
-        "engine": "postgresql", "url": url, "password": "env://OPS_TEST_PG_PASSWORD"})
-    asset_version_publish(version=source.versions.get())
-    query = AssetVersion.objects.get(asset__name="ci_lookup", status="published").asset
-    asset_version_create(asset=query, spec={"sql": "SELECT 'app-001' AS id, 'checkout-api' AS name", "params": [],
-                                             "source": "pg"})
-    trace = run("What is checkout-api?", test_mode=True, asset_overrides={"query": "ci_lookup@2"})
-    execute = stage_run_with_payload(trace_id=trace.trace_id, stage="execute").payload.output
-    assert execute["result"]["tool_results"][0]["rows"] == [{"id": "app-001", "name": "checkout-api"}]
