@@ -258,8 +258,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The reaper (regression.services.analyses.analyses_reap) runs this often.
-OPS_REAPER_INTERVAL_S = envint("OPS_REAPER_INTERVAL_S", 60, minimum=5)
+# The reaper (regression.services.work.work_reap) runs this often.
+OPS_REAPER_INTERVAL_S = envint("OPS_REAPER_INTERVAL_S", 15, minimum=5)
+# Claimed work (analyses, golden runs, override tests): the worker refreshes the
+# row's heartbeat every OPS_HEARTBEAT_INTERVAL_S; the reaper takes back a claim
+# whose heartbeat is older than OPS_CLAIM_STALE_AFTER_S (worker killed, node
+# lost). Recovery starts at most OPS_CLAIM_STALE_AFTER_S + OPS_REAPER_INTERVAL_S
+# (45 s) after a kill (docs/reliability.md).
+OPS_HEARTBEAT_INTERVAL_S = envint("OPS_HEARTBEAT_INTERVAL_S", 10, minimum=1)
+OPS_CLAIM_STALE_AFTER_S = envint("OPS_CLAIM_STALE_AFTER_S", 30, minimum=2)
+if OPS_CLAIM_STALE_AFTER_S < 2 * OPS_HEARTBEAT_INTERVAL_S:
+    raise ImproperlyConfigured("OPS_CLAIM_STALE_AFTER_S must be at least twice OPS_HEARTBEAT_INTERVAL_S, "
+                               "or a live worker's claim is taken over after one late heartbeat.")
 # One beat schedule for the whole project; later issues add entries, each with
 # an ``expires`` so a backlog never runs stale jobs.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -286,9 +296,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 1800},
     },
 }
+# Claims of a work item (analysis, golden run, override test) before a lost worker fails it.
 OPS_ANALYSIS_MAX_ATTEMPTS = envint("OPS_ANALYSIS_MAX_ATTEMPTS", 3, minimum=1)
-# Work (analyses, golden runs, override tests) still pending this long is
-# enqueued again by the reaper: its first message never reached a worker.
+# Work still pending this long after its message went out is sent again by the
+# reaper (the message may be lost); work never sent is sent on the next run.
 OPS_PENDING_REQUEUE_AFTER_S = envint("OPS_PENDING_REQUEUE_AFTER_S", 300, minimum=30)
 # A broker that is down or hung must not hold a web request (kombu's default
 # waits for ever on a broker that accepts and never answers): bounded connect
@@ -325,6 +336,8 @@ if not DEBUG:
     # HTTPS by default in production; behind a TLS-terminating proxy set
     # SECURE_PROXY_SSL_HEADER_ENABLED=true so redirects do not loop.
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    # Probes ask the process over plain HTTP; a redirect would count as healthy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     # Strict defaults (check --deploy clean); turn off if subdomains are not all HTTPS.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -7,6 +7,6 @@ class RegressionConfig(AppConfig):
 
     def ready(self) -> None:
         from inspector.signals import asset_version_published
-        from regression.receivers import enqueue_golden_runs_on_publish
+        from regression.receivers import create_golden_runs_on_publish
 
-        asset_version_published.connect(enqueue_golden_runs_on_publish, dispatch_uid="regression-golden-on-publish")
+        asset_version_published.connect(create_golden_runs_on_publish, dispatch_uid="regression-golden-on-publish")

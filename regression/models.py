@@ -21,7 +21,25 @@ class WorkStatus(models.TextChoices):
     FAILED = "failed"
 
 
-class RegressionAnalysis(models.Model):
+class ClaimedWork(models.Model):
+    """The claim lifecycle's bookkeeping, shared by every work item (regression/services/work.py).
+
+    ``attempts`` counts claims and is the claim's fencing token; ``enqueued_at``
+    is the outbox mark (null while the task message has not reached the
+    broker); ``heartbeat_at`` is refreshed by the worker holding the claim.
+    """
+
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker last accepted its task message; empty = not sent yet.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Refreshed while a live worker holds the claim; a stale one is reaped.")
+
+    class Meta:
+        abstract = True
+
+
+class RegressionAnalysis(ClaimedWork):
     """A comparison of baseline and candidate traces (one each, or a group each)."""
 
     class Kind(models.TextChoices):
@@ -36,7 +54,6 @@ class RegressionAnalysis(models.Model):
     candidate_trace_ids = models.JSONField(default=list)
     options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides (docs/regression-scoring.md).")
     status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True, default="")
     stage_results = models.JSONField(default=list, blank=True)
@@ -98,7 +115,7 @@ class Baseline(models.Model):
         return f"{self.golden_query} → {self.trace_id}"
 
 
-class RegressionRun(models.Model):
+class RegressionRun(ClaimedWork):
     """One re-run of a golden query: a real candidate trace and its analysis."""
 
     class Trigger(models.TextChoices):
@@ -128,7 +145,7 @@ class RegressionRun(models.Model):
         return f"run of {self.golden_query} ({self.status})"
 
 
-class OverrideTest(models.Model):
+class OverrideTest(ClaimedWork):
     """A test-mode re-run of a trace's question with overridden asset versions, and its analysis."""
 
     trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.CASCADE, related_name="+")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 
-logger = logging.getLogger(__name__)
+def create_golden_runs_on_publish(sender, version, **kwargs) -> None:
+    """Publishing a version re-runs the golden queries whose baseline used that asset.
 
+    The signal comes inside the publish transaction, so the runs (pending rows:
+    the outbox) are stored with the publish or not at all; their task messages
+    go out after commit, and a run the broker did not take stays pending for
+    the reaper (docs/reliability.md).
+    """
+    from regression.services.golden import golden_runs_for_published_asset
 
-def enqueue_golden_runs_on_publish(sender, version, **kwargs) -> None:
-    """Publishing a version re-runs the golden queries whose baseline used that asset."""
-    from regression.tasks import runs_for_published_asset
-
-    try:
-        runs_for_published_asset.delay(version.asset_id)
-    except Exception:  # noqa: BLE001 — publishing must not fail because the broker is down
-        logger.exception("could not enqueue golden runs for asset %s", version.asset_id)
+    golden_runs_for_published_asset(asset_id=version.asset_id)

@@ -39,11 +39,13 @@ def run_enabled_golden_queries() -> int:
 
 @shared_task
 def reap_stuck_analyses() -> dict:
-    return services.analyses_reap()
+    """The reaper of every work item (the name is the beat entry's, kept for schedules already stored)."""
+    return services.work_reap()
 
 
 @shared_task
 def runs_for_published_asset(asset_id: int) -> int:
+    """Only for messages queued by earlier versions: publishing now stores its runs in its own transaction."""
     return len(services.golden_runs_for_published_asset(asset_id=asset_id))
 
 

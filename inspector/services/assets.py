@@ -101,7 +101,7 @@ def asset_version_publish(*, version: AssetVersion) -> AssetVersion:
     version.status = AssetVersion.Status.PUBLISHED
     version.published_at = now
     version.save(update_fields=["status", "published_at"])
-    transaction.on_commit(lambda: asset_version_published.send(sender=AssetVersion, version=version))
+    asset_version_published.send(sender=AssetVersion, version=version)
     return version
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
@@ -11,8 +10,9 @@ from inspector.errors import InvalidInput
 from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
-from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
-from regression.services.analyses import _enqueue, analysis_execute
+from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
+from regression.services.analyses import analysis_owned_execute
+from regression.services.work import work_claim, work_send_on_commit
 
 
 def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None,
@@ -29,9 +29,10 @@ def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note:
 
 def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.Trigger.MANUAL,
                      overrides: dict[str, str] | None = None, enqueue: bool = True) -> RegressionRun:
-    """Create a pending run against the current baseline and enqueue it after commit."""
-    from regression.tasks import run_golden_query
+    """Create a pending run against the current baseline and enqueue it after commit.
 
+    ``enqueue=False``: the caller runs it in-process at once (``regression_run_execute``).
+    """
     baseline = golden_query.current_baseline
     if baseline is None:
         raise InvalidInput(f"golden query {golden_query.name!r} has no baseline yet")
@@ -43,34 +44,44 @@ def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.
         run = RegressionRun.objects.create(golden_query=golden_query, baseline=baseline, trigger=trigger,
                                            overrides=overrides)
         if enqueue:
-            transaction.on_commit(lambda: _enqueue(run_golden_query, run.pk))
+            work_send_on_commit(item=run)
     return run
 
 
 def regression_run_execute(*, run_id: int) -> RegressionRun | None:
-    """Re-ask the question (a stored candidate trace), then analyse it against the baseline."""
-    if not RegressionRun.objects.filter(pk=run_id, status=WorkStatus.PENDING).update(
-            status=WorkStatus.RUNNING, started_at=timezone.now()):
+    """Re-ask the question (a stored candidate trace), then analyse it against the baseline.
+
+    Returns None if another worker already took the run. A retry after a lost
+    worker analyses the candidate trace the earlier attempt stored, if any,
+    rather than storing a second one.
+    """
+    claim = work_claim(model=RegressionRun, pk=run_id)
+    if claim is None:
         return None
-    run = RegressionRun.objects.select_related("golden_query", "baseline").get(pk=run_id)
-    query = run.golden_query
-    try:
-        candidate = pipeline_run(
-            context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
-                                     test_mode=True, asset_overrides=run.overrides,
-                                     baseline_trace_id=run.baseline.trace_id),
-            metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
-        )
-        analysis = RegressionAnalysis.objects.create(
-            kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id, baseline_trace_ids=[run.baseline.trace_id],
-            candidate_trace_ids=[candidate.trace_id], options=query.options)
-        RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
-        analysis_execute(analysis_id=analysis.pk)
-    except Exception as exc:  # noqa: BLE001 — recorded on the run, then re-raised for the task log
-        RegressionRun.objects.filter(pk=run_id).update(status=WorkStatus.FAILED, finished_at=timezone.now(),
-                                                       error_message=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    RegressionRun.objects.filter(pk=run_id).update(status=WorkStatus.COMPLETED, finished_at=timezone.now())
+    with claim.alive():
+        run = RegressionRun.objects.select_related("golden_query", "baseline").get(pk=run_id)
+        query = run.golden_query
+        try:
+            analysis_id = run.analysis_id
+            if analysis_id is None:
+                candidate = pipeline_run(
+                    context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
+                                             test_mode=True, asset_overrides=run.overrides,
+                                             baseline_trace_id=run.baseline.trace_id),
+                    metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
+                )
+                with transaction.atomic():
+                    analysis = RegressionAnalysis.objects.create(
+                        kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
+                        baseline_trace_ids=[run.baseline.trace_id], candidate_trace_ids=[candidate.trace_id],
+                        options=query.options)
+                    RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
+                analysis_id = analysis.pk
+            analysis_owned_execute(analysis_id=analysis_id)
+        except Exception as exc:  # noqa: BLE001 — recorded on the run, then re-raised for the task log
+            claim.fail(f"{type(exc).__name__}: {exc}")
+            raise
+        claim.complete()
     run.refresh_from_db()
     return run
 

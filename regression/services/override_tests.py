@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
@@ -11,15 +10,14 @@ from inspector.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
-from regression.models import OverrideTest, RegressionAnalysis, WorkStatus
-from regression.services.analyses import _enqueue, analysis_execute
+from regression.models import OverrideTest, RegressionAnalysis
+from regression.services.analyses import analysis_owned_execute
+from regression.services.work import work_claim, work_send_on_commit
 
 
 def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str, baseline_trace_id: str = "",
                         user=None, scope: TenantScope = EVERY_TENANT) -> OverrideTest:
     """Validate everything, store a pending test and enqueue it after commit. Nothing runs on bad input."""
-    from regression.tasks import run_override_test
-
     if not overrides:
         raise InvalidInput("add at least one override", field="overrides")
     if not trace.question.strip():
@@ -32,33 +30,42 @@ def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str,
     with transaction.atomic():
         test = OverrideTest.objects.create(trace=trace, baseline_trace_id=baseline_id, overrides=overrides,
                                            reason=reason[:2000], created_by=user)
-        transaction.on_commit(lambda: _enqueue(run_override_test, test.pk))
+        work_send_on_commit(item=test)
     return test
 
 
 def override_test_execute(*, test_id: int) -> OverrideTest | None:
-    """Re-run the question with the overrides, then analyse the new trace against the baseline."""
-    if not OverrideTest.objects.filter(pk=test_id, status=WorkStatus.PENDING).update(
-            status=WorkStatus.RUNNING, started_at=timezone.now()):
+    """Re-run the question with the overrides, then analyse the new trace against the baseline.
+
+    Returns None if another worker already took the test. A retry after a lost
+    worker analyses the candidate trace the earlier attempt stored, if any.
+    """
+    claim = work_claim(model=OverrideTest, pk=test_id)
+    if claim is None:
         return None
-    test = OverrideTest.objects.select_related("trace").get(pk=test_id)
-    try:
-        candidate = pipeline_run(
-            context=ExecutionContext(tenant_id=test.trace.tenant_id, question=test.trace.question, test_mode=True,
-                                     asset_overrides=test.overrides, baseline_trace_id=test.baseline_trace_id,
-                                     user_id=str(test.created_by_id or "")),
-            metadata={"override_test": test.pk, "reason": test.reason},
-        )
-        analysis = RegressionAnalysis.objects.create(kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
-                                                     baseline_trace_ids=[test.baseline_trace_id],
-                                                     candidate_trace_ids=[candidate.trace_id],
-                                                     created_by_id=test.created_by_id)
-        OverrideTest.objects.filter(pk=test_id).update(candidate_trace=candidate, analysis=analysis)
-        analysis_execute(analysis_id=analysis.pk)
-    except Exception as exc:  # noqa: BLE001 — recorded for the status view, then re-raised for the task log
-        OverrideTest.objects.filter(pk=test_id).update(status=WorkStatus.FAILED, finished_at=timezone.now(),
-                                                       error_message=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    OverrideTest.objects.filter(pk=test_id).update(status=WorkStatus.COMPLETED, finished_at=timezone.now())
+    with claim.alive():
+        test = OverrideTest.objects.select_related("trace").get(pk=test_id)
+        try:
+            analysis_id = test.analysis_id
+            if analysis_id is None:
+                candidate = pipeline_run(
+                    context=ExecutionContext(tenant_id=test.trace.tenant_id, question=test.trace.question,
+                                             test_mode=True, asset_overrides=test.overrides,
+                                             baseline_trace_id=test.baseline_trace_id,
+                                             user_id=str(test.created_by_id or "")),
+                    metadata={"override_test": test.pk, "reason": test.reason},
+                )
+                with transaction.atomic():
+                    analysis = RegressionAnalysis.objects.create(
+                        kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
+                        baseline_trace_ids=[test.baseline_trace_id], candidate_trace_ids=[candidate.trace_id],
+                        created_by_id=test.created_by_id)
+                    OverrideTest.objects.filter(pk=test_id).update(candidate_trace=candidate, analysis=analysis)
+                analysis_id = analysis.pk
+            analysis_owned_execute(analysis_id=analysis_id)
+        except Exception as exc:  # noqa: BLE001 — recorded for the status view, then re-raised for the task log
+            claim.fail(f"{type(exc).__name__}: {exc}")
+            raise
+        claim.complete()
     test.refresh_from_db()
     return test

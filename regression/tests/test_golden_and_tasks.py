@@ -109,10 +109,10 @@ def test_reaper_requeues_analyses_whose_worker_died_and_fails_them_after_the_las
     exhausted = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base],
                                                   candidate_trace_ids=[other], status="running",
                                                   started_at=long_ago, attempts=settings.OPS_ANALYSIS_MAX_ATTEMPTS)
-    result = services.analyses_reap()
+    result = services.work_reap()
     stuck.refresh_from_db()
     exhausted.refresh_from_db()
-    assert result["requeued"] == 1 and result["failed"] == 1
+    assert result["analyses_requeued"] == 1 and result["analyses_failed"] == 1
     assert stuck.status == "completed" and stuck.attempts == 2  # re-run eagerly here
     assert exhausted.status == "failed" and "worker lost" in exhausted.error_message
 

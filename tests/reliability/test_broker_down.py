@@ -1,4 +1,4 @@
-"""Broker down when an analysis is requested: 202 at once, the analysis stays pending, the reaper enqueues it later.
+"""Broker down when an analysis is requested: 202 at once, the analysis stays pending (unsent), the reaper sends it.
 
 "Down" is simulated two ways, without touching the shared Redis: a port that
 refuses connections (Redis stopped) and a server that accepts connections and
@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
-from regression.services import analyses_reap
+from regression.services import work_reap
+from regression.services.work import UNSENT_GRACE
 from tests.factories import UserFactory, trace_body
 from tests.fixtures import client_for
 from tests.reliability.conftest import celery_publishing_to
@@ -53,33 +54,52 @@ def test_analysis_requested_while_the_broker_is_down_is_accepted_quickly_and_sta
     assert status == 202
     # Bounded by the publish timeouts (2 attempts × OPS_BROKER_TIMEOUT_MS), not kombu's default of waiting for ever.
     assert elapsed < 4 * settings.OPS_BROKER_TIMEOUT_S + 2
-    assert analysis.status == "pending" and analysis.attempts == 0
+    assert analysis.status == "pending" and analysis.attempts == 0 and analysis.enqueued_at is None
     assert "could not enqueue regression.tasks.run_analysis" in caplog.text
 
 
-def test_the_reaper_enqueues_the_pending_analysis_later_and_it_completes(refused_broker_url):
+def test_the_reaper_sends_an_analysis_the_broker_never_took_on_its_next_run(refused_broker_url):
     analysis, _, _ = _request_analysis(refused_broker_url, "bd-later")
-    # Fresh pending work is left alone (its message may just be queued)...
-    assert analyses_reap()["pending_requeued"] == 0
-    # ...until it has waited OPS_PENDING_REQUEUE_AFTER_S. Broker back (here: in-process execution).
-    later = timezone.now() + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S + 1)
-    result = analyses_reap(now=later)
+    # A row this fresh may still have its own send under way: left alone...
+    assert work_reap()["analyses_sent"] == 0
+    # ...but the next beat tick sends it. Broker back (here: in-process execution).
+    result = work_reap(now=timezone.now() + UNSENT_GRACE + timedelta(seconds=1))
     analysis.refresh_from_db()
-    assert result["pending_requeued"] == 1 and result["not_enqueued"] == 0
+    assert result["analyses_sent"] == 1 and result["not_sent"] == 0
     assert analysis.status == "completed" and analysis.verdict == "FAIL" and analysis.attempts == 1
+    assert analysis.enqueued_at is not None
+
+
+def test_work_whose_message_went_out_is_sent_again_only_after_the_requeue_delay(monkeypatch):
+    """The broker took the message (it may sit in a backlog): one resend per OPS_PENDING_REQUEUE_AFTER_S, expiring."""
+    from regression.tasks import run_analysis
+
+    base, cand = _traces("bd-sent")
+    sent_at = timezone.now()
+    analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[cand],
+                                                 enqueued_at=sent_at)
+    calls = []
+    monkeypatch.setattr(run_analysis, "apply_async", lambda args, **options: calls.append((args, options)))
+
+    assert work_reap(now=sent_at + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S - 1))["analyses_sent"] == 0
+    later = sent_at + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S + 1)
+    assert work_reap(now=later)["analyses_sent"] == 1
+    assert calls == [((str(analysis.pk),), {"expires": settings.OPS_PENDING_REQUEUE_AFTER_S})]
+    analysis.refresh_from_db()
+    assert analysis.enqueued_at > sent_at  # the clock of the next resend restarts
 
 
 def test_a_reaper_run_while_the_broker_is_still_down_gives_up_fast_and_loses_nothing(hung_broker_url):
     base, cand = _traces("bd-still")
     pending = [RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[cand])
                for _ in range(5)]
-    later = timezone.now() + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S + 1)
+    later = timezone.now() + UNSENT_GRACE + timedelta(seconds=1)
     with celery_publishing_to(hung_broker_url):
         started = time.monotonic()
-        result = analyses_reap(now=later)
+        result = work_reap(now=later)
         elapsed = time.monotonic() - started
     print(f"\n[measured] reaper run with a hung broker and 5 pending analyses: {elapsed:.2f} s")
-    assert result["pending_requeued"] == 5 and result["not_enqueued"] == 5
+    assert result["analyses_sent"] == 0 and result["not_sent"] == 5
     assert elapsed < 4 * settings.OPS_BROKER_TIMEOUT_S + 2  # stopped at the first failure
     assert all(RegressionAnalysis.objects.get(pk=a.pk).status == "pending" for a in pending)
 
@@ -89,6 +109,9 @@ def test_the_reaper_runs_often_enough_to_pick_pending_work_up():
     assert entry["task"] == "regression.tasks.reap_stuck_analyses"
     assert entry["schedule"] <= settings.OPS_PENDING_REQUEUE_AFTER_S
     assert entry["options"]["expires"] < entry["schedule"]
+    # A lost worker's claim is taken back within a minute: stale window + one reaper interval.
+    assert settings.OPS_CLAIM_STALE_AFTER_S + entry["schedule"] <= 60
+    assert settings.OPS_CLAIM_STALE_AFTER_S >= 2 * settings.OPS_HEARTBEAT_INTERVAL_S
 
 
 def test_broker_outage_end_to_end_with_redis_and_a_real_worker(redis_url, refused_broker_url):
@@ -100,7 +123,7 @@ def test_broker_outage_end_to_end_with_redis_and_a_real_worker(redis_url, refuse
     with celery_publishing_to(redis_url) as app:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             started = time.monotonic()
-            result = analyses_reap(now=timezone.now() + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S + 1))
+            result = work_reap(now=timezone.now() + UNSENT_GRACE + timedelta(seconds=1))
             while time.monotonic() - started < 30:
                 analysis.refresh_from_db()
                 if analysis.status in {"completed", "failed"}:
@@ -108,12 +131,12 @@ def test_broker_outage_end_to_end_with_redis_and_a_real_worker(redis_url, refuse
                 time.sleep(0.1)
             elapsed = time.monotonic() - started
     print(f"\n[measured] broker back: reaper run to completed analysis in a real worker: {elapsed:.2f} s")
-    assert result["pending_requeued"] == 1
+    assert result["analyses_sent"] == 1
     assert analysis.status == "completed" and analysis.verdict == "FAIL" and analysis.attempts == 1
 
 
 @pytest.mark.usefixtures("reference_assets")
-def test_golden_runs_and_override_tests_left_pending_are_enqueued_again(refused_broker_url):
+def test_golden_runs_and_override_tests_the_broker_never_took_are_sent_by_the_reaper(refused_broker_url):
     from inspector.contracts import ExecutionContext
     from inspector.pipeline.runner import pipeline_run
     from regression.models import GoldenQuery
@@ -131,9 +154,9 @@ def test_golden_runs_and_override_tests_left_pending_are_enqueued_again(refused_
     test.refresh_from_db()
     assert run.status == "pending" and test.status == "pending"
 
-    result = analyses_reap(now=timezone.now() + timedelta(seconds=settings.OPS_PENDING_REQUEUE_AFTER_S + 1))
+    result = work_reap(now=timezone.now() + UNSENT_GRACE + timedelta(seconds=1))
 
     run.refresh_from_db()
     test.refresh_from_db()
-    assert result["runs_requeued"] == 1 and result["override_tests_requeued"] == 1
+    assert result["runs_sent"] == 1 and result["override_tests_sent"] == 1
     assert run.status == "completed" and test.status == "completed"
