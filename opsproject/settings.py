@@ -13,6 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from opsproject.connections import parse_sources
 from opsproject.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -187,6 +188,9 @@ OPS_CONTROL_LOOP = envbool("OPS_CONTROL_LOOP", True)
 # Compute the base and target versions' impact figures in parallel (PostgreSQL).
 OPS_IMPACT_PARALLEL = envbool("OPS_IMPACT_PARALLEL", True)
 OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.sqlite3")))
+# Named data connections that source assets refer to (docs/security.md): operator
+# configuration only; a tenant's spec names a connection, never a URL or a file.
+OPS_SOURCES = parse_sources(envstr("OPS_SOURCES", ""), bundled_inventory=OPS_INVENTORY_PATH)
 
 # --- Cache (throttle counters) -------------------------------------------------
 # One process: local memory. Several web processes: CACHE_URL=redis://… so the
