@@ -14,6 +14,7 @@ from access.permissions import TenantWritePermission
 from access.tenancy import scope_for
 from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
+from inspector.pagination import LinksOnlyWhenThere
 from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import replan_decide
@@ -83,7 +84,7 @@ class DecideView(generics.GenericAPIView):
         )
 
 
-class EventPagination(CursorPagination):
+class EventPagination(LinksOnlyWhenThere, CursorPagination):
     ordering = ("created_at", "id")
     page_size = 100
     page_size_query_param = "limit"

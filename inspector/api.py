@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -21,6 +21,8 @@ from inspector.permissions import ModelPermissions
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
 from inspector.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
+from inspector.pagination import LinksOnlyWhenThere
+from inspector.params import is_natural
 from inspector.models import Asset, Trace
 from inspector.serializers import (
     AssetCreateSerializer,
@@ -38,7 +40,7 @@ from inspector.serializers import (
 from inspector.timeparse import parse_moment
 
 
-class TracePagination(CursorPagination):
+class TracePagination(LinksOnlyWhenThere, CursorPagination):
     """Cursor paging: stable under inserts and no COUNT(*) over huge tables."""
 
     ordering = ("-started_at", "-id")
@@ -133,7 +135,7 @@ class TraceStageView(generics.GenericAPIView):
         if stage not in STAGE_ORDER:
             raise NotFound(f"unknown stage {stage!r}; expected one of {', '.join(STAGE_ORDER)}")
         attempt = request.query_params.get("attempt")
-        if attempt is not None and not (attempt.isdigit() and int(attempt) >= 1):
+        if attempt is not None and not is_natural(attempt, minimum=1):
             raise InvalidInput("attempt must be a positive integer", field="attempt")
         run = selectors.stage_run_with_payload(
             trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None, scope=scope_for(request.user)
@@ -173,7 +175,10 @@ class AssetImpactMixin:
             OpenApiParameter("tenant", OpenApiTypes.STR),
             OpenApiParameter("export", OpenApiTypes.STR, enum=["csv", "json"], description="Download the report."),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The report (or ?export=json)."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?export=csv: history and comparison."),
+        },
     )
     @action(detail=True, methods=["get"])
     def impact(self, request: Request, pk: str):
@@ -211,7 +216,7 @@ class AssetImpactMixin:
         usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
         version = request.query_params.get("version")
         if version is not None:
-            if not version.isdigit():
+            if not is_natural(version):
                 raise InvalidInput("version must be a number", field="version")
             usage = usage.filter(asset_version__version=int(version))
         traces = selectors.trace_list(filters={}, scope=scope_for(request.user)).filter(Exists(usage))

@@ -11,7 +11,19 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from inspector.params import is_natural
 
 # Structural limits of one trace (docs/limits.md): far above what a real run
 # produces, low enough that one request cannot make the server walk millions
@@ -19,6 +31,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, fi
 # inspector/parsers.py.
 MAX_STAGE_RUNS = 50  # five stages, up to ten attempts each
 MAX_REFERENCES = 1000  # per stage output
+# The largest value of the integer columns ingest fills (PositiveIntegerField:
+# PostgreSQL ``integer``). Above it PostgreSQL's binary COPY would wrap the
+# value or fail, so every such integer is bounded here and answers 400.
+INT_COLUMN_MAX = 2**31 - 1
+ASSET_NAME_MAX = 200  # Asset.name and TraceAssetUsage.asset_name
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -126,10 +143,14 @@ class StageDiagnostics(Contract):
 
     @field_validator("counts", mode="after")
     @classmethod
-    def _counts_not_negative(cls, value: dict[str, int]) -> dict[str, int]:
+    def _counts_in_column_range(cls, value: dict[str, int]) -> dict[str, int]:
+        # counts["rows"] fills an integer column (the bill of materials' rows_count).
         bad = [key for key, count in value.items() if count < 0]
         if bad:
             raise ValueError(f"counts must be >= 0 (negative: {', '.join(sorted(bad))})")
+        bad = [key for key, count in value.items() if count > INT_COLUMN_MAX]
+        if bad:
+            raise ValueError(f"counts must be <= {INT_COLUMN_MAX} (too large: {', '.join(sorted(bad))})")
         return value
 
 
@@ -155,7 +176,7 @@ class StageOutput(Contract):
     result: dict[str, Any] = Field(default_factory=dict)
     diagnostics: StageDiagnostics = Field(default_factory=StageDiagnostics)
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFERENCES)
-    duration_ms: int = Field(default=0, ge=0)
+    duration_ms: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
 
     @model_validator(mode="after")
     def _fill_required_result_keys(self) -> StageOutput:
@@ -189,16 +210,20 @@ def parse_asset_ref(ref: str) -> AssetRef:
         raise ValueError(f"asset reference {ref!r} must look like 'name@version'")
     name, _, version = ref.partition("@")
     version = version.lstrip("v")
-    if not name or not version.isdigit() or int(version) < 1:
+    if not name or not is_natural(version, minimum=1):
         raise ValueError(f"asset reference {ref!r} must look like 'name@version' with a version >= 1")
+    if int(version) > INT_COLUMN_MAX:
+        raise ValueError(f"asset reference {ref!r} has a version above {INT_COLUMN_MAX}")
+    if len(name) > ASSET_NAME_MAX:
+        raise ValueError(f"asset reference names must be at most {ASSET_NAME_MAX} characters")
     return AssetRef(name=name, version=int(version))
 
 
 class AppliedAsset(Contract):
     """One line of a trace's asset bill of materials."""
 
-    name: str = Field(min_length=1, max_length=200)
-    version: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=ASSET_NAME_MAX)
+    version: int = Field(ge=1, le=INT_COLUMN_MAX)
     status: Literal["draft", "published", "archived", ""] = ""
 
 
@@ -231,7 +256,7 @@ class TraceIn(Contract):
     route: Literal["plan", "direct", "reject", ""] = ""
     status: Literal["success", "warning", "error", ""] = ""
     started_at: UtcDatetime | None = None
-    duration_ms: int | None = Field(default=None, ge=0)
+    duration_ms: int | None = Field(default=None, ge=0, le=INT_COLUMN_MAX)
     test_mode: bool = False
     applied_assets: dict[str, AppliedAsset] = Field(default_factory=dict)
     stages: list[StageRunIn] = Field(default_factory=list, max_length=MAX_STAGE_RUNS)
@@ -274,6 +299,20 @@ class TraceIn(Contract):
             if key in seen:
                 raise ValueError(f"stage {key[0]!r} attempt {key[1]} appears twice")
             seen.add(key)
+        return self
+
+    @model_validator(mode="after")
+    def _summed_duration_fits(self) -> TraceIn:
+        # Without a duration of its own, the trace stores the sum of its stages' durations.
+        if self.duration_ms is None and sum(run.output.duration_ms for run in self.stages) > INT_COLUMN_MAX:
+            # A ValidationError (not a ValueError) so that the error names duration_ms, not the whole trace.
+            error = PydanticCustomError(
+                "less_than_equal", "the stages' durations add up to more than {le} ms; send the trace's duration_ms",
+                {"le": INT_COLUMN_MAX},
+            )
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [InitErrorDetails(type=error, loc=("duration_ms",), input=None)]
+            )
         return self
 
 

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from inspector.contracts import ASSET_TYPES
 from inspector.models import Asset, Trace, TraceAssetUsage
 from inspector.models.traces import Route, TraceStatus
+from inspector.params import is_natural
 
 
 class TraceFilter(django_filters.FilterSet):
@@ -41,7 +42,7 @@ class TraceFilter(django_filters.FilterSet):
                 return queryset.none()
             usage = usage.filter(asset_type=asset_type)
         if version:
-            if not version.isdigit():
+            if not is_natural(version):
                 return queryset.none()
             usage = usage.filter(version=int(version))
         return queryset.filter(Exists(usage))

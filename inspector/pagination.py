@@ -1,14 +1,40 @@
-"""Limit/offset paging that never lets a huge number reach the database."""
+"""Paging for every list: bounded, and without null links."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
 
 # SQL OFFSET is a 64-bit integer (8 bytes in SQLite too); far beyond any real table.
 MAX_OFFSET = 2**31
+LINKS = ("next", "previous")
 
 
-class BoundedLimitOffsetPagination(LimitOffsetPagination):
+class LinksOnlyWhenThere:
+    """Leaves ``next`` / ``previous`` out on the last / first page instead of answering null.
+
+    So a page carries no null; the schema lists both links as optional URIs.
+    Mix in before a DRF pagination class.
+    """
+
+    def get_paginated_response(self, data) -> Response:
+        response = super().get_paginated_response(data)
+        for link in LINKS:
+            if response.data.get(link) is None:
+                response.data.pop(link, None)
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated = super().get_paginated_response_schema(schema)
+        for link in LINKS:
+            paginated["properties"][link].pop("nullable", None)
+            paginated["properties"][link]["description"] = f"Absent when there is no {link} page."
+        return paginated
+
+
+class BoundedLimitOffsetPagination(LinksOnlyWhenThere, LimitOffsetPagination):
     max_limit = 500
 
     def get_offset(self, request) -> int:

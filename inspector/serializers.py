@@ -11,6 +11,46 @@ from rest_framework import serializers
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
 
 
+class _LeftOutWhenNone:
+    """Leaves its key out of the answer while the value is None, so the answer carries no null.
+
+    For output-only serializers. The field is not required, so the schema lists
+    it as an optional property (drf-spectacular lists every read-only field as
+    required, which an absent key would contradict).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)  # SkipField already when a step of the source is None
+        if value is None:
+            raise serializers.SkipField
+        return value
+
+
+class OptionalIntegerField(_LeftOutWhenNone, serializers.IntegerField):
+    pass
+
+
+class OptionalCharField(_LeftOutWhenNone, serializers.CharField):
+    pass
+
+
+class OptionalUUIDField(_LeftOutWhenNone, serializers.UUIDField):
+    pass
+
+
+class OptionalDateTimeField(_LeftOutWhenNone, serializers.DateTimeField):
+    pass
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """An error answer: ``{"detail": "..."}`` (inspector.api_errors)."""
+
+    detail = serializers.CharField()
+
+
 class TraceListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trace
@@ -150,7 +190,10 @@ class StagePayloadSerializer(serializers.ModelSerializer):
 
 class AssetVersionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.get_username", default="", read_only=True)
-    copied_from = serializers.IntegerField(source="copied_from.version", default=None, read_only=True)
+    copied_from = OptionalIntegerField(source="copied_from.version",
+                                       help_text="The version this one copies (a rollback); absent otherwise.")
+    published_at = OptionalDateTimeField(help_text="Absent until the version is published.")
+    archived_at = OptionalDateTimeField(help_text="Absent until the version is archived.")
 
     class Meta:
         model = AssetVersion

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from opsproject.health import healthz, readyz
 
+# A URL no route matches (e.g. an id the router's pattern refuses) answers JSON like the API.
+handler404 = "opsproject.errors.not_found"
+
 admin.site.site_header = "OPS Inspector"
 admin.site.site_title = "OPS Inspector"
 admin.site.index_title = "Traces, assets and analyses"

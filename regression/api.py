@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,10 +11,12 @@ from rest_framework.response import Response
 
 from access.tenancy import scope_for
 from regression import selectors, services
-from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
+from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
+from inspector.serializers import ErrorDetailSerializer
 from regression.serializers import (
     AnalysisSerializer,
     AnalyzeRequestSerializer,
+    BaselineSerializer,
     GoldenQuerySerializer,
     RunRequestSerializer,
     RunSerializer,
@@ -91,20 +93,26 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
         scope_for(self.request.user).require(serializer.validated_data.get("tenant_id", serializer.instance.tenant_id))
         serializer.save()
 
-    @extend_schema(methods=["POST"], request=SetBaselineSerializer, responses={201: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(responses={204: None, 409: ErrorDetailSerializer},
+                   description="Delete a golden query and its baselines; 409 once it has runs (disable it instead).")
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.golden_query_delete(golden_query=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses=BaselineSerializer(many=True),
+                   description="The baselines set for this query, newest (the current one) first; at most 100.")
+    @extend_schema(methods=["POST"], request=SetBaselineSerializer, responses={201: BaselineSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def baseline(self, request: Request, pk: str) -> Response:
         query = self.get_object()
         if request.method == "GET":
-            return Response([{"trace_id": b.trace_id, "note": b.note, "created_at": b.created_at}
-                             for b in query.baselines.all()[:100]])
+            return Response(BaselineSerializer(query.baselines.all()[:100], many=True).data)
         serializer = SetBaselineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         baseline = services.golden_query_set_baseline(golden_query=query, user=request.user,
                                                       scope=scope_for(request.user),
                                                       **serializer.validated_data)
-        return Response({"trace_id": baseline.trace_id, "note": baseline.note, "created_at": baseline.created_at},
-                        status=status.HTTP_201_CREATED)
+        return Response(BaselineSerializer(baseline).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RunRequestSerializer, responses={202: RunSerializer})
     @action(detail=True, methods=["post"])
@@ -116,6 +124,10 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("golden_query", OpenApiTypes.STR, description="Only runs of the golden query with this name."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(WorkStatus.values), description="Only runs in this status."),
+]))
 class RunViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = RegressionRun.objects.none()
     serializer_class = RunSerializer

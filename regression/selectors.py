@@ -70,8 +70,9 @@ def group_metrics(trace_ids: list[str]) -> dict[str, dict[str, list[float]]]:
 
 
 def run_list(filters: dict[str, Any] | None = None) -> QuerySet[RegressionRun]:
-    runs = RegressionRun.objects.select_related("golden_query", "analysis").defer(
-        "analysis__stage_results", "analysis__statistics")
+    # candidate_trace: its trace_id only (the run's answer names it).
+    runs = RegressionRun.objects.select_related("golden_query", "analysis", "candidate_trace").defer(
+        "analysis__stage_results", "analysis__statistics", "candidate_trace__question", "candidate_trace__metadata")
     filters = filters or {}
     if filters.get("golden_query"):
         runs = runs.filter(golden_query__name=filters["golden_query"])

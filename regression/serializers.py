@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from inspector.models.traces import StageChoices
+from inspector.serializers import OptionalCharField, OptionalDateTimeField, OptionalIntegerField, OptionalUUIDField
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
 
 
@@ -104,7 +105,11 @@ class RunSerializer(serializers.ModelSerializer):
     golden_query = serializers.CharField(source="golden_query.name", read_only=True)
     baseline_trace_id = serializers.CharField(source="baseline.trace_id", read_only=True)
     verdict = serializers.CharField(source="analysis.verdict", default="", read_only=True)
-    score = serializers.IntegerField(source="analysis.score", default=None, read_only=True)
+    candidate_trace_id = OptionalCharField(source="candidate_trace.trace_id",
+                                           help_text="Absent until the run has stored its candidate trace.")
+    analysis_id = OptionalUUIDField(help_text="Absent until the run has started its analysis.")
+    score = OptionalIntegerField(source="analysis.score", help_text="0-100, 0: no regression; absent until scored.")
+    finished_at = OptionalDateTimeField(help_text="Absent until the run is completed or failed.")
 
     class Meta:
         model = RegressionRun

@@ -14,6 +14,7 @@ from typing import Any
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Asset
+from inspector.params import is_natural
 from inspector.services.rollups import RollupWindow, rollup_window
 from regression.impact import queries
 from regression.impact.rules import (
@@ -33,7 +34,7 @@ def _pick_versions(asset: Asset, base: str | None, target: str | None) -> tuple[
     if not versions:
         return None, None
     for label, raw in (("base", base), ("target", target)):
-        if raw not in (None, "") and (not str(raw).isdigit() or int(raw) not in versions):
+        if raw not in (None, "") and (not is_natural(str(raw)) or int(raw) not in versions):
             raise InvalidInput(f"{label} must be one of this asset's versions ({', '.join(map(str, sorted(versions)))})",
                                field=label)
     published = next((v for v in versions.values() if v.status == "published"), None)

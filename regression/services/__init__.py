@@ -1,5 +1,6 @@
 from regression.services.analyses import analysis_execute, analysis_request
 from regression.services.golden import (
+    golden_query_delete,
     golden_query_run,
     golden_query_set_baseline,
     golden_runs_for_published_asset,
@@ -10,6 +11,7 @@ from regression.services.work import work_reap
 __all__ = [
     "analysis_execute",
     "analysis_request",
+    "golden_query_delete",
     "golden_query_run",
     "golden_query_set_baseline",
     "golden_runs_for_published_asset",

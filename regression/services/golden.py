@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
-from inspector.errors import InvalidInput
+from inspector.errors import Conflict, InvalidInput
 from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
@@ -25,6 +26,27 @@ def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note:
         raise InvalidInput("the trace answers a different question than the golden query", field="trace_id")
     return Baseline.objects.create(golden_query=golden_query, trace=trace, note=note,
                                    created_by=user if user is not None and user.is_authenticated else None)
+
+
+def golden_query_delete(*, golden_query: GoldenQuery) -> None:
+    """Delete a golden query with its baselines; refused (409) once it has runs.
+
+    Runs are the query's regression history and pin its baselines: a query
+    with runs is disabled (``enabled=false``), not deleted.
+    """
+    if golden_query.runs.exists():
+        raise _kept_for_its_runs(golden_query)
+    try:
+        with transaction.atomic():
+            golden_query.delete()
+    except ProtectedError as exc:  # a run was created since the check
+        raise _kept_for_its_runs(golden_query) from exc
+
+
+def _kept_for_its_runs(golden_query: GoldenQuery) -> Conflict:
+    runs = golden_query.runs.count()
+    return Conflict(f"golden query {golden_query.name!r} has {runs} run{'' if runs == 1 else 's'} (its regression "
+                    "history) and cannot be deleted; disable it instead (PATCH enabled=false)")
 
 
 def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.Trigger.MANUAL,
