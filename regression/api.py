@@ -106,7 +106,7 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
     def baseline(self, request: Request, pk: str) -> Response:
         query = self.get_object()
         if request.method == "GET":
-            return Response(BaselineSerializer(query.baselines.all()[:100], many=True).data)
+            return Response(BaselineSerializer(query.baselines.select_related("trace")[:100], many=True).data)
         serializer = SetBaselineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         baseline = services.golden_query_set_baseline(golden_query=query, user=request.user,
