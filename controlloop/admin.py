@@ -57,7 +57,7 @@ class ReplanEventAdmin(TenantScopedAdmin, admin.ModelAdmin):
         """A horizontal timeline of replan decisions, filterable, with a selected event's patch diff."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        params = {key: request.GET.get(key, "") for key in ("trace", "trigger_type", "severity", "decision",
+        params = {key: request.GET.get(key, "") for key in ("trace", "tenant", "trigger_type", "severity", "decision",
                                                             "approved", "from", "to")}
         context = {
             **self.admin_site.each_context(request),
@@ -73,17 +73,10 @@ class ReplanEventAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(ReplanLedger)
-class ReplanLedgerAdmin(admin.ModelAdmin):
-    list_display = ["trace_id", "replans_used", "updated_at"]
-
-    def get_queryset(self, request):
-        from inspector.models import Trace
-
-        visible = scope_for(request.user).filter(Trace.objects.all()).values("trace_id")
-        queryset = super().get_queryset(request)
-        return queryset if scope_for(request.user).unrestricted else queryset.filter(trace_id__in=visible)
+class ReplanLedgerAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    list_display = ["trace_id", "tenant_id", "replans_used", "updated_at"]
     search_fields = ["=trace_id"]
-    readonly_fields = ["trace_id", "replans_used", "updated_at"]
+    readonly_fields = ["trace_id", "tenant_id", "replans_used", "updated_at"]
 
     def has_add_permission(self, request) -> bool:
         return False

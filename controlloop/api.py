@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.errors import TenantForbidden
-from access.permissions import TenantWritePermission
+from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
@@ -19,9 +19,10 @@ from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import replan_decide
 from controlloop.triggers import safe_parse_trigger
-from inspector.errors import Conflict
+from inspector.errors import Conflict, NotFound
 from inspector.models import Trace
 from inspector.permissions import ModelPermissions
+from inspector.selectors import trace_pick
 
 
 class ReplanPolicyViewSet(viewsets.ModelViewSet):
@@ -29,7 +30,8 @@ class ReplanPolicyViewSet(viewsets.ModelViewSet):
     serializer_class = ReplanPolicySerializer
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
-    permission_classes = [ModelPermissions, TenantWritePermission]
+    permission_classes = [ModelPermissions, TenantWritePermission, TenantInBodyPermission]
+    body_tenant_default = ""
 
     def get_queryset(self):
         # Everyone reads the default policy (tenant ""); only superusers change it.
@@ -67,8 +69,10 @@ class DecideView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        trace = generics.get_object_or_404(scope_for(request.user).filter(Trace.objects.only("trace_id", "tenant_id")),
-                                           trace_id=data["trace_id"])
+        trace = trace_pick(scope_for(request.user).filter(Trace.objects.only("trace_id", "tenant_id")),
+                           trace_id=data["trace_id"], tenant=data.get("tenant_id", ""))
+        if trace is None:
+            raise NotFound(f"trace {data['trace_id']!r} not found")
         record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
                                trigger=safe_parse_trigger(data["trigger"]), plan=data["plan"])
         decision = record.decision

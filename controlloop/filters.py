@@ -6,6 +6,7 @@ from controlloop.models import ReplanEvent
 
 class ReplanEventFilter(django_filters.FilterSet):
     trace = django_filters.CharFilter(field_name="trace_id")
+    tenant = django_filters.CharFilter(field_name="tenant_id", help_text="Trace ids are unique per tenant.")
     trigger_type = django_filters.MultipleChoiceFilter(choices=[(t, t) for t in TRIGGER_TYPES])
     severity = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in SEVERITIES])
     decision = django_filters.MultipleChoiceFilter(choices=[(d, d) for d in DECISIONS])
@@ -14,7 +15,7 @@ class ReplanEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = ReplanEvent
-        fields = ["trace", "trigger_type", "severity", "decision", "kind", "approved"]
+        fields = ["trace", "tenant", "trigger_type", "severity", "decision", "kind", "approved"]
 
 
 ReplanEventFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

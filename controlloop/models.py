@@ -16,7 +16,8 @@ def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
 class ReplanPolicy(models.Model):
     """How the control loop answers triggers: one default, optionally one per tenant."""
 
-    name = models.CharField(max_length=100, unique=True)
+    # Unique per tenant: a name another tenant uses is free (and its use is not revealed).
+    name = models.CharField(max_length=100)
     tenant_id = models.CharField(max_length=64, blank=True, default="", help_text="Empty for the default policy.")
     is_default = models.BooleanField(default=False)
     max_replans = models.PositiveSmallIntegerField(default=2)
@@ -38,6 +39,7 @@ class ReplanPolicy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="policy_one_default"),
             models.UniqueConstraint(fields=["tenant_id"], condition=~Q(tenant_id=""), name="policy_one_per_tenant"),
+            models.UniqueConstraint(fields=["tenant_id", "name"], name="policy_unique_name_per_tenant"),
             models.CheckConstraint(condition=Q(min_interval_seconds__gte=0) & Q(cooling_period_seconds__gte=0),
                                    name="policy_intervals_not_negative"),
         ]
@@ -94,12 +96,19 @@ class ReplanLedger(models.Model):
     """One row per trace that asked for replans; locked while deciding.
 
     Two runs of the same trace deciding at once serialise on this row, so the
-    replan limit cannot be passed twice.
+    replan limit cannot be passed twice. A trace is named by tenant and id
+    (trace ids are unique per tenant).
     """
 
-    trace_id = models.CharField(max_length=128, unique=True)
+    trace_id = models.CharField(max_length=128)
+    tenant_id = models.CharField(max_length=64, default="default")
     replans_used = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trace_id", "tenant_id"], name="ledger_unique_trace_per_tenant"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.trace_id}: {self.replans_used}"

@@ -41,6 +41,9 @@ class ReplanPolicySerializer(serializers.ModelSerializer):
 
 class DecideRequestSerializer(serializers.Serializer):
     trace_id = serializers.CharField(max_length=128)
+    tenant_id = serializers.CharField(max_length=64, required=False,
+                                      help_text="The trace's tenant, for users of several tenants that each have a "
+                                                "trace with this id; without it, the first stored of them.")
     trigger = serializers.JSONField(help_text="A type, 'type stage reason…', a JSON string or an object.")
     plan = serializers.DictField(required=False, default=dict)
 

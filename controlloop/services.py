@@ -67,13 +67,13 @@ def replan_decide(
     now = now or timezone.now()
     policy = policy_for_tenant(tenant_id)
     with transaction.atomic():
-        ReplanLedger.objects.get_or_create(trace_id=trace_id)
-        ledger = ReplanLedger.objects.select_for_update().get(trace_id=trace_id)
+        ReplanLedger.objects.get_or_create(trace_id=trace_id, tenant_id=tenant_id)
+        ledger = ReplanLedger.objects.select_for_update().get(trace_id=trace_id, tenant_id=tenant_id)
         request = ReplanEvent.objects.create(kind=ReplanEvent.Kind.REQUEST, trace_id=trace_id, tenant_id=tenant_id,
                                              policy=policy, created_at=now, **_trigger_fields(trigger))
         snapshot = policy.snapshot()
-        past = ReplanEvent.objects.filter(trace_id=trace_id, kind=ReplanEvent.Kind.DECISION, approved=True,
-                                          decision="auto_retry").order_by("created_at")
+        past = ReplanEvent.objects.filter(trace_id=trace_id, tenant_id=tenant_id, kind=ReplanEvent.Kind.DECISION,
+                                          approved=True, decision="auto_retry").order_by("created_at")
         outcomes = list(
             ReplanEvent.objects.filter(policy=policy, kind=ReplanEvent.Kind.EXECUTION)
             .order_by("-created_at", "-id").values_list("outcome", "created_at")[: snapshot.breaker_window]

@@ -52,6 +52,9 @@ def timeline_data(params: dict[str, str], scope: TenantScope = EVERY_TENANT) -> 
     trace = params.get("trace", "").strip()
     if trace:
         events = events.filter(trace_id=trace)
+    if params.get("tenant"):
+        # Trace ids are unique per tenant: the trace page links here with its tenant.
+        events = events.filter(tenant_id=params["tenant"])
     start, end = _when(params.get("from", "")), _when(params.get("to", ""), end=True)
     if not trace and start is None and end is None:
         start = timezone.now() - timedelta(days=7)

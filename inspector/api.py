@@ -14,7 +14,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.permissions import TenantWritePermission
+from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from inspector import selectors, services
 from inspector.permissions import ModelPermissions
@@ -107,7 +107,15 @@ class TraceListCreateView(generics.ListAPIView):
         )
 
 
-@extend_schema(responses=TraceDetailSerializer)
+# Trace ids are unique per tenant: ``?tenant=`` names the tenant when the
+# reader sees several; without it the first stored trace wins (selectors.trace_pick).
+TENANT_PARAMETER = OpenApiParameter(
+    "tenant", OpenApiTypes.STR,
+    description="The trace's tenant, for users of several tenants that each have a trace with this id; "
+    "without it, the first stored of them.")
+
+
+@extend_schema(responses=TraceDetailSerializer, parameters=[TENANT_PARAMETER])
 class TraceDetailView(generics.GenericAPIView):
     """A trace with stage summaries and payload previews (full payloads: the stage endpoint)."""
 
@@ -115,7 +123,8 @@ class TraceDetailView(generics.GenericAPIView):
     serializer_class = TraceDetailSerializer
 
     def get(self, request: Request, trace_id: str) -> Response:
-        trace = selectors.trace_get(trace_id=trace_id, scope=scope_for(request.user))
+        trace = selectors.trace_get(trace_id=trace_id, scope=scope_for(request.user),
+                                    tenant=request.query_params.get("tenant", ""))
         return Response(self.get_serializer(trace).data)
 
 
@@ -129,6 +138,7 @@ class TraceStageView(generics.GenericAPIView):
         parameters=[
             OpenApiParameter("stage", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(STAGE_ORDER)),
             OpenApiParameter("attempt", OpenApiTypes.INT, description="Attempt number; the latest by default."),
+            TENANT_PARAMETER,
         ]
     )
     def get(self, request: Request, trace_id: str, stage: str) -> Response:
@@ -138,7 +148,8 @@ class TraceStageView(generics.GenericAPIView):
         if attempt is not None and not is_natural(attempt, minimum=1):
             raise InvalidInput("attempt must be a positive integer", field="attempt")
         run = selectors.stage_run_with_payload(
-            trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None, scope=scope_for(request.user)
+            trace_id=trace_id, stage=stage, attempt=int(attempt) if attempt else None, scope=scope_for(request.user),
+            tenant=request.query_params.get("tenant", ""),
         )
         return Response(self.get_serializer(run).data)
 
@@ -150,12 +161,14 @@ class TraceDiffView(generics.GenericAPIView):
     serializer_class = TraceListSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("baseline", OpenApiTypes.STR, required=True, description="Baseline trace id.")],
+        parameters=[OpenApiParameter("baseline", OpenApiTypes.STR, required=True,
+                                     description="Baseline trace id, in the trace's tenant."), TENANT_PARAMETER],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, trace_id: str) -> Response:
         comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""),
-                                             scope=scope_for(request.user))
+                                             scope=scope_for(request.user),
+                                             tenant=request.query_params.get("tenant", ""))
         return Response(
             {
                 "baseline": TraceListSerializer(comparison["baseline"]).data,
@@ -239,7 +252,8 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
     filterset_class = AssetFilter
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    permission_classes = [ModelPermissions, TenantWritePermission]
+    permission_classes = [ModelPermissions, TenantWritePermission, TenantInBodyPermission]
+    body_tenant_default = "default"
     action_permissions = {
         ("versions", "GET"): ["inspector.view_assetversion"],
         ("versions", "POST"): ["inspector.add_assetversion"],

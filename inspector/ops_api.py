@@ -55,7 +55,7 @@ class AskView(APIView):
             baseline_trace_id=ask.baseline_trace_id,
         )
         trace = pipeline_run(context=context, scope=scope_for(request.user))
-        body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
+        body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -74,6 +74,8 @@ class StageTestView(APIView):
             trace_id=body.trace_id,
             question=body.question,
             tenant_id=body.tenant_id,
+            # With a trace_id, an explicit tenant_id names the trace's tenant (ids are unique per tenant).
+            trace_tenant=body.tenant_id if "tenant_id" in body.model_fields_set else "",
             asset_overrides=body.asset_overrides,
             user_id=str(request.user.pk),
             scope=scope_for(request.user),

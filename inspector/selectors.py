@@ -69,44 +69,54 @@ def trace_tenants(*, scope: TenantScope = EVERY_TENANT, limit: int = 200) -> lis
     return list(Trace.objects.order_by("tenant_id").values_list("tenant_id", flat=True).distinct()[:limit])
 
 
-def trace_visible(*, trace_id: str, scope: TenantScope = EVERY_TENANT, label: str = "trace") -> Trace:
-    """A trace's summary row, or NotFound when it is unknown or in another tenant."""
-    trace = scope.filter(Trace.objects.only(*TRACE_LIST_FIELDS)).filter(trace_id=trace_id).first()
+def trace_pick(queryset: QuerySet[Trace], *, trace_id: str, tenant: str = "") -> Trace | None:
+    """The trace ``trace_id`` among ``queryset`` (already scoped): in ``tenant`` when given, else the first stored.
+
+    Trace ids are unique per tenant, so a user of several tenants may see one
+    id twice. Without ``tenant`` the earliest stored (lowest pk) wins: a link
+    keeps showing the trace it showed, whatever another tenant ingests later.
+    """
+    queryset = queryset.filter(trace_id=trace_id)
+    if tenant:
+        queryset = queryset.filter(tenant_id=tenant)
+    return queryset.order_by("pk").first()
+
+
+def trace_visible(*, trace_id: str, scope: TenantScope = EVERY_TENANT, label: str = "trace",
+                  tenant: str = "") -> Trace:
+    """A trace's summary row, or NotFound when it is unknown or in another tenant (see ``trace_pick``)."""
+    trace = trace_pick(scope.filter(Trace.objects.only(*TRACE_LIST_FIELDS)), trace_id=trace_id, tenant=tenant)
     if trace is None:
         raise NotFound(f"{label} {trace_id!r} not found")
     return trace
 
 
-def trace_get(*, trace_id: str, scope: TenantScope = EVERY_TENANT) -> Trace:
-    """One trace with its stage summaries and bill of materials (no payloads)."""
+def trace_get(*, trace_id: str, scope: TenantScope = EVERY_TENANT, tenant: str = "") -> Trace:
+    """One trace with its stage summaries and bill of materials (no payloads); see ``trace_pick``."""
     stage_runs = StageRun.objects.order_by("sequence", "id")
     usages = TraceAssetUsage.objects.select_related("asset_version").order_by("asset_type", "stage", "asset_name")
-    trace = (
-        scope.filter(Trace.objects).prefetch_related(
-            Prefetch("stage_runs", queryset=stage_runs),
-            Prefetch("asset_usages", queryset=usages),
-        )
-        .filter(trace_id=trace_id)
-        .first()
+    queryset = scope.filter(Trace.objects).prefetch_related(
+        Prefetch("stage_runs", queryset=stage_runs),
+        Prefetch("asset_usages", queryset=usages),
     )
+    trace = trace_pick(queryset, trace_id=trace_id, tenant=tenant)
     if trace is None:
         raise NotFound(f"trace {trace_id!r} not found")
     return trace
 
 
 def stage_run_with_payload(*, trace_id: str, stage: str, attempt: int | None = None,
-                           scope: TenantScope = EVERY_TENANT) -> StageRun:
-    """A stage run with its full payload; the latest attempt unless one is named."""
-    runs = scope.filter(StageRun.objects, "trace__tenant_id").filter(trace__trace_id=trace_id, stage=stage)
-    runs = runs.select_related("payload")
+                           scope: TenantScope = EVERY_TENANT, tenant: str = "") -> StageRun:
+    """A stage run with its full payload; the latest attempt unless one is named (the trace: ``trace_pick``)."""
+    trace = trace_visible(trace_id=trace_id, scope=scope, tenant=tenant)
+    runs = StageRun.objects.filter(trace=trace, stage=stage).select_related("payload")
     if attempt is not None:
         runs = runs.filter(attempt=attempt)
     run = runs.order_by("-attempt").first()
     if run is None:
-        if not scope.filter(Trace.objects).filter(trace_id=trace_id).exists():
-            raise NotFound(f"trace {trace_id!r} not found")
         suffix = f" attempt {attempt}" if attempt is not None else ""
         raise NotFound(f"trace {trace_id!r} has no stage {stage!r}{suffix}")
+    run.trace = trace
     return run
 
 
@@ -148,18 +158,23 @@ def trace_stage_sides(*, trace: Trace):
     return sides
 
 
-def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
-    """Stage-by-stage comparison of a trace with a baseline trace."""
+def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY_TENANT,
+                  tenant: str = "") -> dict[str, Any]:
+    """Stage-by-stage comparison of a trace with a baseline trace of the same tenant.
+
+    The trace is picked as ``trace_pick`` does; the baseline id is looked up
+    in the trace's tenant only.
+    """
     from inspector.trace_diff import compare_traces
 
     if not baseline_id:
         raise InvalidInput("baseline is required", field="baseline")
     if baseline_id == trace_id:
         raise InvalidInput("a trace cannot be compared with itself", field="baseline")
-    candidate = scope.filter(Trace.objects).filter(trace_id=trace_id).first()
-    baseline = scope.filter(Trace.objects).filter(trace_id=baseline_id).first()
+    candidate = trace_pick(scope.filter(Trace.objects), trace_id=trace_id, tenant=tenant)
     if candidate is None:
         raise NotFound(f"trace {trace_id!r} not found")
+    baseline = trace_pick(scope.filter(Trace.objects), trace_id=baseline_id, tenant=candidate.tenant_id)
     if baseline is None:
         raise NotFound(f"baseline trace {baseline_id!r} not found")
     return {

@@ -6,9 +6,20 @@ here: one validation path for the API, the pipeline and the tests.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from rest_framework import serializers
 
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+
+
+def trace_url(trace_id: str, tenant_id: str, tail: str = "", **query) -> str:
+    """The API address of a trace (``tail``: e.g. ``/stages/execute``), naming its tenant.
+
+    Trace ids are unique per tenant only; ``?tenant=`` makes the address
+    unambiguous for readers of several tenants.
+    """
+    return f"/inspector/traces/{trace_id}{tail}?{urlencode({**query, 'tenant': tenant_id})}"
 
 
 class _LeftOutWhenNone:
@@ -78,7 +89,7 @@ class TraceIngestedSerializer(TraceListSerializer):
         fields = TraceListSerializer.Meta.fields + ["url"]
 
     def get_url(self, trace: Trace) -> str:
-        return f"/inspector/traces/{trace.trace_id}"
+        return trace_url(trace.trace_id, trace.tenant_id)
 
 
 class TraceBatchItemSerializer(serializers.Serializer):
@@ -91,7 +102,7 @@ class TraceBatchItemSerializer(serializers.Serializer):
     url = serializers.SerializerMethodField()
 
     def get_url(self, item) -> str:
-        return f"/inspector/traces/{item.trace_id}"
+        return trace_url(item.trace_id, item.tenant_id)
 
 
 class TraceBatchIngestedSerializer(serializers.Serializer):
@@ -132,7 +143,7 @@ class StageRunSummarySerializer(serializers.ModelSerializer):
         ]
 
     def get_payload_url(self, run: StageRun) -> str:
-        return f"/inspector/traces/{run.trace.trace_id}/stages/{run.stage}?attempt={run.attempt}"
+        return trace_url(run.trace.trace_id, run.trace.tenant_id, f"/stages/{run.stage}", attempt=run.attempt)
 
     def get_input_truncated(self, run: StageRun) -> bool:
         return len(run.input_preview) < run.input_size and run.input_preview.endswith("…")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -49,7 +50,8 @@ def stage_groups(trace: Trace) -> list[StageGroup]:
     for run in sorted(trace.stage_runs.all(), key=lambda r: (STAGE_ORDER.index(r.stage), r.attempt)):
         run.input_highlighted = highlighted(run.input_preview)
         run.output_highlighted = highlighted(run.output_preview)
-        run.payload_url = reverse("trace-stage", args=[trace.trace_id, run.stage]) + f"?attempt={run.attempt}"
+        run.payload_url = (reverse("trace-stage", args=[trace.trace_id, run.stage])
+                           + "?" + urlencode({"attempt": run.attempt, "tenant": trace.tenant_id}))
         groups.setdefault(run.stage, StageGroup(run.stage)).attempts.append(run)
     return list(groups.values())
 
@@ -84,15 +86,16 @@ def replan_decisions(trace: Trace) -> list[Any]:
     """The control loop's decisions for this trace, in order."""
     from controlloop.models import ReplanEvent
 
-    return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, kind=ReplanEvent.Kind.DECISION)
-                .order_by("created_at", "id")[:100])
+    return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
+                                           kind=ReplanEvent.Kind.DECISION).order_by("created_at", "id")[:100])
 
 
-def latest_analysis(baseline_id: str, candidate_id: str) -> Any:
-    """The newest completed pair analysis of exactly these two traces, if any."""
+def latest_analysis(baseline_id: str, candidate_id: str, tenant_id: str) -> Any:
+    """The newest completed pair analysis of exactly these two traces of ``tenant_id``, if any."""
     from regression.models import RegressionAnalysis
 
-    candidates = RegressionAnalysis.objects.filter(status="completed", kind="pair").order_by("-created_at")[:200]
+    candidates = RegressionAnalysis.objects.filter(status="completed", kind="pair", tenant_id=tenant_id).order_by(
+        "-created_at")[:200]
     return next((a for a in candidates.only("id", "baseline_trace_ids", "candidate_trace_ids", "score", "verdict",
                                             "critical_issues", "stage_results", "created_at")
                  if a.baseline_trace_ids == [baseline_id] and a.candidate_trace_ids == [candidate_id]), None)

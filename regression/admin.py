@@ -7,7 +7,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from access.admin_scoping import TenantScopedAdmin
+from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from inspector.admin_paging import LargeTablePaginator
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
 
@@ -70,7 +70,7 @@ class RegressionAnalysisAdmin(TenantScopedAdmin, admin.ModelAdmin):
         return format_html("<pre>{}</pre>", text) if text else "—"
 
 
-class BaselineInline(admin.TabularInline):
+class BaselineInline(ScopedChoicesMixin, admin.TabularInline):
     model = Baseline
     extra = 0
     fields = ["trace", "note", "created_by", "created_at"]

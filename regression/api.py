@@ -9,7 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.permissions import TenantInBodyPermission
 from access.tenancy import scope_for
+from inspector.permissions import ModelPermissions
 from regression import selectors, services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
 from inspector.serializers import ErrorDetailSerializer
@@ -72,6 +74,8 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
     queryset = GoldenQuery.objects.all()
     serializer_class = GoldenQuerySerializer
     filter_backends: list = []
+    permission_classes = [ModelPermissions, TenantInBodyPermission]
+    body_tenant_default = "default"
     action_permissions = {
         ("baseline", "GET"): ["regression.view_baseline"],
         ("baseline", "POST"): ["regression.add_baseline"],

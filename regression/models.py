@@ -79,7 +79,8 @@ class RegressionAnalysis(ClaimedWork):
 class GoldenQuery(models.Model):
     """A question whose answer must not regress; runs re-ask it and compare with the baseline."""
 
-    name = models.SlugField(max_length=100, unique=True)
+    # Unique per tenant: a name another tenant uses is free (and its use is not revealed).
+    name = models.SlugField(max_length=100)
     question = models.TextField()
     tenant_id = models.CharField(max_length=64, default="default")
     options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides for this query's analyses.")
@@ -89,6 +90,9 @@ class GoldenQuery(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "golden queries"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "name"], name="golden_query_unique_name_per_tenant"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -102,7 +106,7 @@ class Baseline(models.Model):
     """Pins a trace as the expected answer of a golden query. Append-only: the newest wins."""
 
     golden_query = models.ForeignKey(GoldenQuery, on_delete=models.CASCADE, related_name="baselines")
-    trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.PROTECT, related_name="+")
+    trace = models.ForeignKey("inspector.Trace", on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -112,7 +116,7 @@ class Baseline(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.golden_query} → {self.trace_id}"
+        return f"{self.golden_query} → {self.trace.trace_id}"
 
 
 class RegressionRun(ClaimedWork):
@@ -128,8 +132,8 @@ class RegressionRun(ClaimedWork):
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     overrides = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
-    candidate_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    candidate_trace = models.ForeignKey("inspector.Trace", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
     analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="runs")
     error_message = models.TextField(blank=True, default="")
@@ -148,14 +152,13 @@ class RegressionRun(ClaimedWork):
 class OverrideTest(ClaimedWork):
     """A test-mode re-run of a trace's question with overridden asset versions, and its analysis."""
 
-    trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.CASCADE, related_name="+")
-    baseline_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", on_delete=models.CASCADE,
-                                       related_name="+")
+    trace = models.ForeignKey("inspector.Trace", on_delete=models.CASCADE, related_name="+")
+    baseline_trace = models.ForeignKey("inspector.Trace", on_delete=models.CASCADE, related_name="+")
     overrides = models.JSONField(default=dict)
     reason = models.TextField(blank=True, default="")
     status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
-    candidate_trace = models.ForeignKey("inspector.Trace", to_field="trace_id", null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    candidate_trace = models.ForeignKey("inspector.Trace", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
     analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="override_tests")
     error_message = models.TextField(blank=True, default="")
@@ -169,4 +172,4 @@ class OverrideTest(ClaimedWork):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"override test of {self.trace_id} ({self.status})"
+        return f"override test of {self.trace.trace_id} ({self.status})"

@@ -1,4 +1,9 @@
-"""Reading traces for comparisons: engine snapshots and per-run metrics."""
+"""Reading traces for comparisons: engine snapshots and per-run metrics.
+
+Trace ids are unique per tenant: every read names the tenant the ids are in
+(an analysis's ``tenant_id``). An empty tenant (analyses stored before they
+had one) reads the ids in every tenant.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,15 @@ from regression.engine import StageSnapshot, TraceSnapshot
 from regression.models import RegressionRun
 
 
-def _final_runs(trace_ids: list[str]) -> dict[str, dict[str, StageRun]]:
+def _in_tenant(queryset: QuerySet, tenant_id: str, field: str = "tenant_id") -> QuerySet:
+    return queryset.filter(**{field: tenant_id}) if tenant_id else queryset
+
+
+def _final_runs(trace_ids: list[str], tenant_id: str) -> dict[str, dict[str, StageRun]]:
     """The final attempt of every stage of each trace, with payloads (one query)."""
     by_trace: dict[str, dict[str, StageRun]] = defaultdict(dict)
-    runs = (StageRun.objects.filter(trace__trace_id__in=trace_ids).select_related("payload", "trace")
+    runs = (_in_tenant(StageRun.objects.filter(trace__trace_id__in=trace_ids), tenant_id, "trace__tenant_id")
+            .select_related("payload", "trace")
             .only("stage", "attempt", "status", "duration_ms", "diagnostics", "references_count",
                   "trace__trace_id", "trace__route", "payload__input_data", "payload__output_data")
             .order_by("stage", "-attempt"))
@@ -24,10 +34,10 @@ def _final_runs(trace_ids: list[str]) -> dict[str, dict[str, StageRun]]:
     return by_trace
 
 
-def trace_snapshots(trace_ids: list[str]) -> dict[str, TraceSnapshot]:
+def trace_snapshots(trace_ids: list[str], *, tenant_id: str) -> dict[str, TraceSnapshot]:
     snapshots = {}
-    routes = dict(Trace.objects.filter(trace_id__in=trace_ids).values_list("trace_id", "route"))
-    for trace_id, stages in _final_runs(trace_ids).items():
+    routes = dict(_in_tenant(Trace.objects.filter(trace_id__in=trace_ids), tenant_id).values_list("trace_id", "route"))
+    for trace_id, stages in _final_runs(trace_ids, tenant_id).items():
         snapshots[trace_id] = TraceSnapshot(
             trace_id=trace_id, route=routes.get(trace_id, ""),
             stages={stage: _stage_snapshot(run) for stage, run in stages.items()},
@@ -47,10 +57,10 @@ def _stage_snapshot(run: StageRun) -> StageSnapshot:
     )
 
 
-def group_metrics(trace_ids: list[str]) -> dict[str, dict[str, list[float]]]:
+def group_metrics(trace_ids: list[str], *, tenant_id: str) -> dict[str, dict[str, list[float]]]:
     """``{stage: {metric: [one value per trace]}}`` from summary columns only (no payloads)."""
     metrics: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    runs = (StageRun.objects.filter(trace__trace_id__in=trace_ids)
+    runs = (_in_tenant(StageRun.objects.filter(trace__trace_id__in=trace_ids), tenant_id, "trace__tenant_id")
             .values("trace__trace_id", "stage", "attempt", "status", "duration_ms", "diagnostics",
                     "references_count").order_by("trace__trace_id", "stage", "-attempt"))
     seen = set()

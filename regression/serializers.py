@@ -80,7 +80,7 @@ class GoldenQuerySerializer(serializers.ModelSerializer):
 
     def get_baseline_trace_id(self, query: GoldenQuery) -> str | None:
         baseline = query.current_baseline
-        return baseline.trace_id if baseline else None
+        return baseline.trace.trace_id if baseline else None
 
     def validate_options(self, value):
         from regression.engine import ScoringConfig
@@ -103,7 +103,7 @@ class RunRequestSerializer(serializers.Serializer):
 
 class RunSerializer(serializers.ModelSerializer):
     golden_query = serializers.CharField(source="golden_query.name", read_only=True)
-    baseline_trace_id = serializers.CharField(source="baseline.trace_id", read_only=True)
+    baseline_trace_id = serializers.CharField(source="baseline.trace.trace_id", read_only=True)
     verdict = serializers.CharField(source="analysis.verdict", default="", read_only=True)
     candidate_trace_id = OptionalCharField(source="candidate_trace.trace_id",
                                            help_text="Absent until the run has stored its candidate trace.")

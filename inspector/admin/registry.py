@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from access.admin_scoping import TenantScopedAdmin
+from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from access.tenancy import scope_for
 from inspector import selectors, trace_page
 from inspector.errors import ServiceError
@@ -112,7 +113,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The trace page: header, Stage In/Out panel and replans (read-only)."""
         trace = self._trace_or_404(request, object_id)
-        trace = selectors.trace_get(trace_id=trace.trace_id)
+        trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
         groups = trace_page.stage_groups(trace)
         context = {
             **self.admin_site.each_context(request),
@@ -123,11 +124,13 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "groups": groups,
             "page_data": trace_page.page_data(trace, groups),
             "applied_versions": trace_page.applied_versions(trace),
-            "parent": Trace.objects.filter(trace_id=trace.parent_trace_id).only("id", "trace_id").first()
-            if trace.parent_trace_id else None,
+            # A parent is named by its id within the trace's own tenant.
+            "parent": Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
+            .only("id", "trace_id").first() if trace.parent_trace_id else None,
             "replanned": [g for g in groups if len(g.attempts) > 1],
             "replan_events": trace_page.replan_decisions(trace),
-            "timeline_url": reverse("admin:controlloop_timeline") + f"?trace={trace.trace_id}",
+            "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
+                {"trace": trace.trace_id, "tenant": trace.tenant_id}),
             "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
             "overrides_url": reverse("admin:inspector_trace_overrides", args=[trace.pk])
             if self.has_test_mode_permission(request) else "",
@@ -143,13 +146,14 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         if baseline_id:
             try:
                 comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id,
-                                                     scope=scope_for(request.user))
+                                                     scope=scope_for(request.user), tenant=trace.tenant_id)
             except ServiceError as exc:
                 error = exc.message
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "analysis": trace_page.latest_analysis(baseline_id, trace.trace_id) if comparison else None,
+            "analysis": trace_page.latest_analysis(baseline_id, trace.trace_id, trace.tenant_id)
+            if comparison else None,
             "title": f"Compare {trace.trace_id}",
             "trace": trace,
             "baseline_id": baseline_id,
@@ -173,7 +177,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         from regression.services.override_tests import override_test_start
 
         trace = self._test_mode_trace(request, object_id)
-        trace = selectors.trace_get(trace_id=trace.trace_id)
+        trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
         error = ""
         if request.method == "POST":
             try:
@@ -185,7 +189,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
             else:
                 self.log_change(request, trace, f"Test with overrides {json.dumps(overrides)} "
-                                                f"against {test.baseline_trace_id}: {test.reason}")
+                                                f"against {test.baseline_trace.trace_id}: {test.reason}")
                 return HttpResponseRedirect(reverse("admin:inspector_trace_override_result",
                                                     args=[trace.pk, test.pk]))
         context = {
@@ -220,11 +224,10 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         from regression.models import OverrideTest
 
         trace = self._test_mode_trace(request, object_id)
-        test = OverrideTest.objects.select_related("analysis").filter(pk=test_id, trace_id=trace.trace_id).first()
+        test = (OverrideTest.objects.select_related("analysis", "baseline_trace", "candidate_trace")
+                .filter(pk=test_id, trace=trace).first())
         if test is None:
             raise Http404("No such test run.")
-        candidate = Trace.objects.filter(trace_id=test.candidate_trace_id).only("id", "trace_id").first() \
-            if test.candidate_trace_id else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -232,14 +235,16 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "trace": trace,
             "test": test,
             "analysis": test.analysis,
-            "candidate": candidate,
-            "baseline": Trace.objects.filter(trace_id=test.baseline_trace_id).only("id", "trace_id").first(),
+            "candidate": test.candidate_trace,
+            "baseline": test.baseline_trace,
             "done": test.status in ("completed", "failed"),
         }
         return TemplateResponse(request, "admin/inspector/trace/override_result.html", context)
 
     def by_trace_id_view(self, request: HttpRequest, trace_id: str):
-        trace = self.get_queryset(request).filter(trace_id=trace_id).only("id").first()
+        """The page of a trace by its id: in ``?tenant=`` if given, else the first stored (``trace_pick``)."""
+        trace = selectors.trace_pick(self.get_queryset(request).only("id"), trace_id=trace_id,
+                                     tenant=request.GET.get("tenant", ""))
         if trace is None:
             raise Http404("No such trace.")
         return HttpResponseRedirect(reverse("admin:inspector_trace_change", args=[trace.pk]))
@@ -291,7 +296,7 @@ class TraceAssetUsageAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdm
         return super().get_queryset(request).defer("trace__metadata")
 
 
-class AssetVersionInline(admin.TabularInline):
+class AssetVersionInline(ScopedChoicesMixin, admin.TabularInline):
     model = AssetVersion
     extra = 0
     can_delete = False

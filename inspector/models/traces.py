@@ -39,7 +39,9 @@ StageChoices = [(name, name.upper()) for name in STAGE_ORDER]
 
 
 class Trace(models.Model):
-    trace_id = models.CharField(max_length=128, unique=True)
+    # Unique per tenant (trace_unique_id_per_tenant): tenants choose their ids
+    # independently, and a clash must not reveal another tenant's id.
+    trace_id = models.CharField(max_length=128)
     parent_trace_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
     tenant_id = models.CharField(max_length=64, default="default")
     question = models.TextField()
@@ -60,6 +62,10 @@ class Trace(models.Model):
         permissions = [
             ("run_pipeline", "Can run the pipeline (/ops/ask)"),
             ("use_test_mode", "Can run in test mode with asset overrides"),
+        ]
+        constraints = [
+            # trace_id first: its index also answers look-ups by trace_id alone.
+            models.UniqueConstraint(fields=["trace_id", "tenant_id"], name="trace_unique_id_per_tenant"),
         ]
         indexes = [
             models.Index(fields=["-started_at", "-id"], name="trace_started_idx"),

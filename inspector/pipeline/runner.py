@@ -193,7 +193,9 @@ def pipeline_run(
     if not context.question.strip():
         raise InvalidInput("question must not be blank", field="question")
     overrides = validate_overrides(context)
-    if context.baseline_trace_id and not scope.filter(Trace.objects).filter(trace_id=context.baseline_trace_id).exists():
+    # The baseline becomes the new trace's parent_trace_id: an id within the same tenant.
+    baseline = scope.filter(Trace.objects).filter(trace_id=context.baseline_trace_id, tenant_id=context.tenant_id)
+    if context.baseline_trace_id and not baseline.exists():
         raise InvalidInput(f"baseline trace {context.baseline_trace_id!r} not found", field="baseline_trace_id")
     context = context.model_copy(update={"trace_id": context.trace_id or str(uuid.uuid4())})
     run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides), started_at=started_at)

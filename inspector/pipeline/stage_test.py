@@ -40,15 +40,21 @@ def stage_test(
     trace_id: str = "",
     question: str = "",
     tenant_id: str = "default",
+    trace_tenant: str = "",
     user_id: str = "",
     scope: TenantScope = EVERY_TENANT,
 ) -> StageTestResult:
+    """Re-run ``stage`` of a stored trace or of a new run of ``question`` (in ``tenant_id``) with overrides.
+
+    A stored trace is picked as ``selectors.trace_pick`` does, in ``trace_tenant`` when given (trace ids
+    are unique per tenant).
+    """
     if stage not in STAGE_ORDER:
         raise InvalidInput(f"unknown stage {stage!r}; expected one of {', '.join(STAGE_ORDER)}", field="stage")
     if bool(trace_id) == bool(question.strip()):
         raise InvalidInput("give exactly one of trace_id or question")
     if trace_id:
-        return _from_trace(stage, trace_id, asset_overrides, user_id, scope)
+        return _from_trace(stage, trace_id, asset_overrides, user_id, scope, trace_tenant)
     scope.require(tenant_id)
     return _from_question(stage, question, asset_overrides, tenant_id, user_id)
 
@@ -58,8 +64,8 @@ def _context(**fields: Any) -> ExecutionContext:
 
 
 def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: str,
-                scope: TenantScope) -> StageTestResult:
-    run = stage_run_with_payload(trace_id=trace_id, stage=stage, scope=scope)
+                scope: TenantScope, tenant: str = "") -> StageTestResult:
+    run = stage_run_with_payload(trace_id=trace_id, stage=stage, scope=scope, tenant=tenant)
     trace = run.trace
     recorded_input = StageInput.model_validate(run.payload.input)
     context = _context(tenant_id=trace.tenant_id, question=trace.question, trace_id=trace_id, user_id=user_id,

@@ -11,6 +11,13 @@ indexed). It is kept, whatever its age, when it is
 * the parent (``parent_trace_id``) of a test-mode trace kept for one of the
   reasons above, so a kept re-run still links to what it re-ran.
 
+Trace ids are unique per tenant, so a string reference counts in its own
+tenant only: a parent id in the child's tenant, an analysis's ids in the
+analysis's tenant (an analysis without a tenant, from before analyses had
+one, keeps that id in every tenant: retention errs on the side of keeping).
+Replan events and ledger rows go by tenant and trace id. Baselines, runs and
+override tests point at the trace's primary key.
+
 Batches walk the old traces oldest first by ``(started_at, id)``, so kept
 traces are looked at once per purge, not once per batch. Each batch is one
 transaction: its protection check, then the deletes of stage payloads, stage
@@ -78,17 +85,17 @@ def traces_purge(*, older_than: datetime, batch_size: int = 500, dry_run: bool =
             batch = _next_batch(older_than, after, batch_size)
             if not batch:
                 break
-            after = (batch[-1][2], batch[-1][0])
-            keep = traces_protected([trace_id for _, trace_id, _ in batch])
-            doomed = [(pk, trace_id) for pk, trace_id, _ in batch if trace_id not in keep]
+            after = (batch[-1][3], batch[-1][0])
+            keep = traces_protected([(pk, tenant_id, trace_id) for pk, tenant_id, trace_id, _ in batch])
+            doomed = [(pk, tenant_id, trace_id) for pk, tenant_id, trace_id, _ in batch if pk not in keep]
             counts.kept += len(batch) - len(doomed)
             counts.batches += 1
             if doomed:
                 _delete_batch(doomed, counts, dry_run=dry_run)
         if doomed and not dry_run:
             # After the commit: the days' roll-ups still count the deleted traces.
-            gone = {pk for pk, _ in doomed}
-            days_dirty({started.astimezone(UTC).date() for pk, _, started in batch if pk in gone})
+            gone = {pk for pk, _, _ in doomed}
+            days_dirty({started.astimezone(UTC).date() for pk, _, _, started in batch if pk in gone})
         if len(batch) < batch_size:
             break
     logger.info("trace retention (cutoff %s%s): %s", older_than.isoformat(), ", dry run" if dry_run else "",
@@ -106,44 +113,53 @@ def traces_purge_expired(*, now: datetime | None = None) -> dict[str, int | bool
                         max_seconds=settings.OPS_RETENTION_MAX_SECONDS).as_dict()
 
 
-def traces_protected(trace_ids: list[str]) -> set[str]:
-    """Those of ``trace_ids`` that must be kept (see the module docstring)."""
-    if not trace_ids:
+# A trace as retention handles it: (primary key, tenant_id, trace_id).
+TraceKey = tuple[int, str, str]
+
+
+def traces_protected(traces: list[TraceKey]) -> set[int]:
+    """The primary keys of those of ``traces`` that must be kept (see the module docstring)."""
+    if not traces:
         return set()
-    keep = _referenced(trace_ids)
-    # Parents of kept test-mode re-runs.
-    children = dict(Trace.objects.filter(parent_trace_id__in=trace_ids, test_mode=True)
-                    .values_list("trace_id", "parent_trace_id"))
+    keep = _referenced(traces)
+    # Parents of kept test-mode re-runs; a parent is named by its id in the child's tenant.
+    by_id = {(tenant_id, trace_id): pk for pk, tenant_id, trace_id in traces}
+    children = [(pk, tenant_id, trace_id, parent) for pk, tenant_id, trace_id, parent in Trace.objects.filter(
+        parent_trace_id__in={trace_id for _, _, trace_id in traces},
+        tenant_id__in={tenant_id for _, tenant_id, _ in traces}, test_mode=True,
+    ).values_list("pk", "tenant_id", "trace_id", "parent_trace_id") if (tenant_id, parent) in by_id]
     if children:
-        kept_children = _referenced(list(children)) | (keep & set(children))
-        keep |= {children[child] for child in kept_children}
+        kept_children = _referenced([child[:3] for child in children]) | (keep & {child[0] for child in children})
+        keep |= {by_id[(tenant_id, parent)] for pk, tenant_id, _, parent in children if pk in kept_children}
     return keep
 
 
 def _next_batch(older_than: datetime, after: tuple[datetime, int] | None,
-                batch_size: int) -> list[tuple[int, str, datetime]]:
+                batch_size: int) -> list[tuple[int, str, str, datetime]]:
     old = Trace.objects.filter(started_at__lt=older_than)
     if after is not None:
         started, pk = after
         old = old.filter(Q(started_at__gt=started) | Q(started_at=started, pk__gt=pk))
-    return list(old.order_by("started_at", "pk").values_list("pk", "trace_id", "started_at")[:batch_size])
+    return list(old.order_by("started_at", "pk").values_list("pk", "tenant_id", "trace_id", "started_at")[:batch_size])
 
 
-def _referenced(trace_ids: list[str]) -> set[str]:
-    """Trace ids among ``trace_ids`` that baselines, runs, override tests or analyses refer to."""
+def _referenced(traces: list[TraceKey]) -> set[int]:
+    """Primary keys among ``traces`` that baselines, runs, override tests or analyses refer to."""
     baseline = apps.get_model("regression", "Baseline")
     run = apps.get_model("regression", "RegressionRun")
     override_test = apps.get_model("regression", "OverrideTest")
-    found: set[str] = set(baseline.objects.filter(trace_id__in=trace_ids).values_list("trace_id", flat=True))
-    found |= set(run.objects.filter(candidate_trace_id__in=trace_ids).values_list("candidate_trace_id", flat=True))
+    pks = {pk for pk, _, _ in traces}
+    found: set[int] = set(baseline.objects.filter(trace_id__in=pks).values_list("trace_id", flat=True))
+    found |= set(run.objects.filter(candidate_trace_id__in=pks).values_list("candidate_trace_id", flat=True))
     for field in ("trace_id", "baseline_trace_id", "candidate_trace_id"):
-        found |= set(override_test.objects.filter(**{f"{field}__in": trace_ids}).values_list(field, flat=True))
-    found |= _referenced_by_analyses(trace_ids)
-    return found & set(trace_ids)
+        found |= set(override_test.objects.filter(**{f"{field}__in": pks}).values_list(field, flat=True))
+    listed = _referenced_by_analyses(sorted({trace_id for _, _, trace_id in traces}))
+    found |= {pk for pk, tenant_id, trace_id in traces if (tenant_id, trace_id) in listed or ("", trace_id) in listed}
+    return found & pks
 
 
-def _referenced_by_analyses(trace_ids: list[str]) -> set[str]:
-    """Trace ids among ``trace_ids`` listed on either side of any regression analysis.
+def _referenced_by_analyses(trace_ids: list[str]) -> set[tuple[str, str]]:
+    """``(analysis tenant, trace id)`` for the ``trace_ids`` listed on either side of any regression analysis.
 
     The id lists are JSON arrays. PostgreSQL tests each row with ``?|`` (any of
     these strings is an element; ``has_any_keys``), SQLite expands the arrays
@@ -154,31 +170,39 @@ def _referenced_by_analyses(trace_ids: list[str]) -> set[str]:
     if connection.vendor == "postgresql":
         rows = analysis.objects.filter(
             Q(baseline_trace_ids__has_any_keys=trace_ids) | Q(candidate_trace_ids__has_any_keys=trace_ids)
-        ).values_list("baseline_trace_ids", "candidate_trace_ids")
-        return {trace_id for sides in rows for side in sides for trace_id in side} & wanted
+        ).values_list("tenant_id", "baseline_trace_ids", "candidate_trace_ids")
+        return {(tenant_id, trace_id) for tenant_id, *sides in rows for side in sides for trace_id in side
+                if trace_id in wanted}
     if connection.vendor == "sqlite":
         table = connection.ops.quote_name(analysis._meta.db_table)
         marks = ", ".join(["%s"] * len(trace_ids))
         sql = " UNION ".join(
-            f"SELECT j.value FROM {table} AS a, json_each(a.{column}) AS j WHERE j.value IN ({marks})"
+            f"SELECT a.tenant_id, j.value FROM {table} AS a, json_each(a.{column}) AS j WHERE j.value IN ({marks})"
             for column in ("baseline_trace_ids", "candidate_trace_ids")
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*trace_ids, *trace_ids])
-            return {row[0] for row in cursor.fetchall()}
+            return {(row[0], row[1]) for row in cursor.fetchall()}
     # Any other database: read the lists (slow, but correct).
-    found: set[str] = set()
-    for sides in analysis.objects.values_list("baseline_trace_ids", "candidate_trace_ids").iterator(chunk_size=2000):
-        found |= {trace_id for side in sides for trace_id in side} & wanted
+    found: set[tuple[str, str]] = set()
+    rows = analysis.objects.values_list("tenant_id", "baseline_trace_ids", "candidate_trace_ids")
+    for tenant_id, *sides in rows.iterator(chunk_size=2000):
+        found |= {(tenant_id, trace_id) for side in sides for trace_id in side if trace_id in wanted}
     return found
 
 
-def _delete_batch(doomed: list[tuple[int, str]], counts: PurgeCounts, *, dry_run: bool) -> None:
+def _delete_batch(doomed: list[TraceKey], counts: PurgeCounts, *, dry_run: bool) -> None:
     replan_event = apps.get_model("controlloop", "ReplanEvent")
     replan_ledger = apps.get_model("controlloop", "ReplanLedger")
-    pks = [pk for pk, _ in doomed]
-    trace_ids = [trace_id for _, trace_id in doomed]
-    events = replan_event.objects.filter(trace_id__in=trace_ids)
+    pks = [pk for pk, _, _ in doomed]
+    # Replan events and ledger rows name a trace by tenant and trace id.
+    by_tenant: dict[str, list[str]] = {}
+    for _, tenant_id, trace_id in doomed:
+        by_tenant.setdefault(tenant_id, []).append(trace_id)
+    named = Q(pk__in=[])
+    for tenant_id, trace_ids in by_tenant.items():
+        named |= Q(tenant_id=tenant_id, trace_id__in=trace_ids)
+    events = replan_event.objects.filter(named)
     steps: list[tuple[str, QuerySet]] = [
         ("stage_payloads", StagePayload.objects.filter(stage_run__trace_id__in=pks)),
         ("stage_runs", StageRun.objects.filter(trace_id__in=pks)),
@@ -186,7 +210,7 @@ def _delete_batch(doomed: list[tuple[int, str]], counts: PurgeCounts, *, dry_run
         # Follow-ups (decisions, executions) point at their request: they go first.
         ("replan_events", events.filter(request__isnull=False)),
         ("replan_events", events.filter(request__isnull=True)),
-        ("replan_ledgers", replan_ledger.objects.filter(trace_id__in=trace_ids)),
+        ("replan_ledgers", replan_ledger.objects.filter(named)),
         ("traces", Trace.objects.filter(pk__in=pks)),
     ]
     for name, queryset in steps:

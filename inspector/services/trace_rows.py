@@ -53,7 +53,7 @@ class PreparedTrace:
 def traces_write(prepared: list[PreparedTrace]) -> list[Trace]:
     """Insert traces with their stage runs, payloads and bill of materials; the saved ``Trace`` objects.
 
-    Runs inside the caller's transaction. A ``trace_id`` that exists raises
+    Runs inside the caller's transaction. A ``trace_id`` that exists in its tenant raises
     ``IntegrityError`` (at once); a stale registry id fails at commit.
     """
     if not prepared:

@@ -29,8 +29,10 @@ def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVER
     """Validate and store a trace with its stage runs, payloads and asset bill of materials.
 
     Returns ``(trace, created)``. Re-sending an identical body for an existing
-    ``trace_id`` returns the stored trace with ``created=False``; a different
-    body raises ``Conflict``. Raises ``pydantic.ValidationError`` on a
+    ``trace_id`` of the same tenant returns the stored trace with
+    ``created=False``; a different body raises ``Conflict``. Trace ids are
+    unique per tenant: another tenant's trace with the same id is never
+    looked at (its existence is not revealed). Raises ``pydantic.ValidationError`` on a
     malformed trace, ``TenantForbidden`` for a tenant outside ``scope``;
     nothing is written then.
     """
@@ -46,7 +48,7 @@ def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVER
                 [trace] = traces_write([prepared])
             break
         except IntegrityError:
-            existing = _existing_trace(prepared.trace_id, prepared.digest)
+            existing = _existing_trace(trace_in.tenant_id, prepared.trace_id, prepared.digest)
             if existing is not None:
                 return existing, False
             if retry:
@@ -63,6 +65,7 @@ class BatchItem:
 
     index: int
     trace_id: str
+    tenant_id: str
     created: bool
 
     @property
@@ -91,7 +94,7 @@ def trace_ingest_batch(*, payloads: list[Any], scope: TenantScope = EVERY_TENANT
     Any bad item rejects the batch and nothing is written: a malformed item
     raises ``pydantic.ValidationError`` (paths start with the item's index),
     a tenant outside ``scope`` ``TenantForbidden``, a ``trace_id`` stored or
-    sent earlier with a different body ``Conflict``; an empty batch is
+    sent earlier for the same tenant with a different body ``Conflict``; an empty batch is
     ``InvalidInput``, a longer one than the limit ``PayloadTooLarge``.
     """
     if not payloads:
@@ -121,26 +124,31 @@ def trace_ingest_batch(*, payloads: list[Any], scope: TenantScope = EVERY_TENANT
 
 
 def _write_batch(prepared: list[PreparedTrace]) -> tuple[list[BatchItem], list[Trace]]:
-    stored = dict(
-        Trace.objects.filter(trace_id__in={item.trace_id for item in prepared}).values_list("trace_id", "content_hash")
-    )
-    first: dict[str, int] = {}
+    # Trace ids are unique per tenant: an item is compared with its own tenant's trace only.
+    keys = {(item.trace_in.tenant_id, item.trace_id) for item in prepared}
+    same_ids = Trace.objects.filter(trace_id__in={trace_id for _, trace_id in keys},
+                                    tenant_id__in={tenant_id for tenant_id, _ in keys})
+    stored = {(tenant_id, trace_id): digest for tenant_id, trace_id, digest
+              in same_ids.values_list("tenant_id", "trace_id", "content_hash")}
+    first: dict[tuple[str, str], int] = {}
     items: list[BatchItem] = []
     new: list[PreparedTrace] = []
     for index, item in enumerate(prepared):
-        if item.trace_id in stored:
-            if stored[item.trace_id] != item.digest:
+        key = (item.trace_in.tenant_id, item.trace_id)
+        result = {"index": index, "trace_id": item.trace_id, "tenant_id": item.trace_in.tenant_id}
+        if key in stored:
+            if stored[key] != item.digest:
                 raise Conflict(f"item {index}: trace {item.trace_id!r} already exists with a different body")
-            items.append(BatchItem(index=index, trace_id=item.trace_id, created=False))
-        elif item.trace_id in first:
-            earlier = first[item.trace_id]
+            items.append(BatchItem(**result, created=False))
+        elif key in first:
+            earlier = first[key]
             if prepared[earlier].digest != item.digest:
                 raise Conflict(f"item {index}: trace {item.trace_id!r} is also item {earlier}, with a different body")
-            items.append(BatchItem(index=index, trace_id=item.trace_id, created=False))
+            items.append(BatchItem(**result, created=False))
         else:
-            first[item.trace_id] = index
+            first[key] = index
             new.append(item)
-            items.append(BatchItem(index=index, trace_id=item.trace_id, created=True))
+            items.append(BatchItem(**result, created=True))
     return items, traces_write(new)
 
 
@@ -162,8 +170,8 @@ def _digest(trace_in: TraceIn, serialized: list[tuple[SerializedPayload, Seriali
     return content_hash(parts)
 
 
-def _existing_trace(trace_id: str, digest: str) -> Trace | None:
-    existing = Trace.objects.filter(trace_id=trace_id).first()
+def _existing_trace(tenant_id: str, trace_id: str, digest: str) -> Trace | None:
+    existing = Trace.objects.filter(tenant_id=tenant_id, trace_id=trace_id).first()
     if existing is not None and existing.content_hash != digest:
         raise Conflict(f"trace {trace_id!r} already exists with a different body")
     return existing

@@ -16,6 +16,7 @@ from django.utils import timezone
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.errors import InvalidInput
 from inspector.models import Trace
+from inspector.selectors import trace_pick
 from regression import selectors
 from regression.engine import ScoringConfig, compare_pair
 from regression.models import RegressionAnalysis, WorkStatus
@@ -27,7 +28,12 @@ MAX_GROUP = 200
 
 
 def _check_ids(baseline: list[str], candidate: list[str], scope: TenantScope) -> str:
-    """Validate both sides; returns the candidates' tenant (unknown and out-of-scope ids are one error)."""
+    """Validate both sides; returns the tenant they are in (unknown and out-of-scope ids are one error).
+
+    An analysis compares traces of one tenant (trace ids are unique per
+    tenant): the first candidate's, picked as ``inspector.selectors.trace_pick``
+    does; every other id must be a trace of that tenant.
+    """
     if not baseline or not candidate:
         raise InvalidInput("both sides need at least one trace id")
     if len(baseline) > MAX_GROUP or len(candidate) > MAX_GROUP:
@@ -35,11 +41,13 @@ def _check_ids(baseline: list[str], candidate: list[str], scope: TenantScope) ->
     if set(baseline) & set(candidate):
         raise InvalidInput("a trace cannot be compared with itself (it is on both sides)")
     wanted = set(baseline) | set(candidate)
-    found = dict(scope.filter(Trace.objects).filter(trace_id__in=wanted).values_list("trace_id", "tenant_id"))
-    missing = sorted(wanted - set(found))
+    first = trace_pick(scope.filter(Trace.objects.only("tenant_id")), trace_id=candidate[0])
+    tenant_id = first.tenant_id if first is not None else None
+    found = set(Trace.objects.filter(tenant_id=tenant_id, trace_id__in=wanted).values_list("trace_id", flat=True))
+    missing = sorted(wanted - found)
     if missing:
         raise InvalidInput(f"unknown trace id(s): {', '.join(missing[:10])}")
-    return found[candidate[0]]
+    return tenant_id
 
 
 def analysis_request(*, baseline_trace_ids: list[str], candidate_trace_ids: list[str],
@@ -100,19 +108,21 @@ def analysis_fail(*, analysis_id, message: str) -> None:
 def _compute(analysis: RegressionAnalysis) -> dict[str, Any]:
     config = ScoringConfig.from_overrides(analysis.options or {})
     baseline_ids, candidate_ids = analysis.baseline_trace_ids, analysis.candidate_trace_ids
-    snapshots = selectors.trace_snapshots([baseline_ids[0], candidate_ids[0]])
+    tenant_id = analysis.tenant_id
+    snapshots = selectors.trace_snapshots([baseline_ids[0], candidate_ids[0]], tenant_id=tenant_id)
     statistics: dict[str, Any] = {}
     noise = None
     inconclusive = False
     notes: list[str] = []
     if analysis.kind == RegressionAnalysis.Kind.GROUP:
-        groups = compare_groups(selectors.group_metrics(baseline_ids), selectors.group_metrics(candidate_ids))
+        groups = compare_groups(selectors.group_metrics(baseline_ids, tenant_id=tenant_id),
+                                selectors.group_metrics(candidate_ids, tenant_id=tenant_id))
         statistics = {"table": groups.table(), "text": groups.text_table(), "insufficient": groups.insufficient,
                       "inconclusive": groups.inconclusive,
                       "regressions": [f"{r.stage} {r.metric}" for r in groups.regressions]}
         inconclusive = groups.inconclusive
         notes += list(groups.notes)
-        noise = _noise(selectors.group_metrics(baseline_ids)) if len(baseline_ids) >= 2 else None
+        noise = _noise(selectors.group_metrics(baseline_ids, tenant_id=tenant_id)) if len(baseline_ids) >= 2 else None
         if noise:
             notes.append("deltas within the baseline runs' own spread are not penalised (noise floor)")
     pair = compare_pair(snapshots[baseline_ids[0]], snapshots[candidate_ids[0]], config, noise=noise,

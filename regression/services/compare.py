@@ -30,9 +30,10 @@ def stage_compare(*, stage: str, options: dict[str, Any], baseline_trace_id: str
     else:
         if baseline_trace_id == candidate_trace_id:
             raise InvalidInput("a trace cannot be compared with itself")
-        for trace_id in (baseline_trace_id, candidate_trace_id):
-            trace_visible(trace_id=trace_id, scope=scope)
-        snapshots = selectors.trace_snapshots([baseline_trace_id, candidate_trace_id])
+        # One tenant: the candidate's (picked as trace_pick does); the baseline id is looked up in it.
+        tenant_id = trace_visible(trace_id=candidate_trace_id, scope=scope).tenant_id
+        trace_visible(trace_id=baseline_trace_id, scope=scope, tenant=tenant_id)
+        snapshots = selectors.trace_snapshots([baseline_trace_id, candidate_trace_id], tenant_id=tenant_id)
         base = snapshots[baseline_trace_id].stages.get(stage)
         cand = snapshots[candidate_trace_id].stages.get(stage)
         if base is None and cand is None:

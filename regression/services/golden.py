@@ -18,8 +18,9 @@ from regression.services.work import work_claim, work_send_on_commit
 
 def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None,
                               scope: TenantScope = EVERY_TENANT) -> Baseline:
-    """Append a baseline (the newest wins); the trace must answer this golden query's question."""
-    trace = scope.filter(Trace.objects).filter(trace_id=trace_id).only("trace_id", "question", "tenant_id").first()
+    """Append a baseline (the newest wins): a trace of the golden query's tenant that answers its question."""
+    trace = (scope.filter(Trace.objects).filter(trace_id=trace_id, tenant_id=golden_query.tenant_id)
+             .only("trace_id", "question", "tenant_id").first())
     if trace is None:
         raise InvalidInput(f"unknown trace {trace_id!r}", field="trace_id")
     if trace.question.strip() != golden_query.question.strip():
@@ -81,21 +82,22 @@ def regression_run_execute(*, run_id: int) -> RegressionRun | None:
     if claim is None:
         return None
     with claim.alive():
-        run = RegressionRun.objects.select_related("golden_query", "baseline").get(pk=run_id)
+        run = RegressionRun.objects.select_related("golden_query", "baseline__trace").get(pk=run_id)
         query = run.golden_query
+        baseline_id = run.baseline.trace.trace_id
         try:
             analysis_id = run.analysis_id
             if analysis_id is None:
                 candidate = pipeline_run(
                     context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
                                              test_mode=True, asset_overrides=run.overrides,
-                                             baseline_trace_id=run.baseline.trace_id),
+                                             baseline_trace_id=baseline_id),
                     metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
                 )
                 with transaction.atomic():
                     analysis = RegressionAnalysis.objects.create(
                         kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
-                        baseline_trace_ids=[run.baseline.trace_id], candidate_trace_ids=[candidate.trace_id],
+                        baseline_trace_ids=[baseline_id], candidate_trace_ids=[candidate.trace_id],
                         options=query.options)
                     RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
                 analysis_id = analysis.pk
@@ -113,7 +115,7 @@ def golden_runs_for_published_asset(*, asset_id: int) -> list[RegressionRun]:
     runs = []
     for query in GoldenQuery.objects.filter(enabled=True):
         baseline = query.current_baseline
-        if baseline and TraceAssetUsage.objects.filter(trace__trace_id=baseline.trace_id,
+        if baseline and TraceAssetUsage.objects.filter(trace_id=baseline.trace_id,
                                                        asset_version__asset_id=asset_id).exists():
             runs.append(golden_query_run(golden_query=query, trigger=RegressionRun.Trigger.ASSET_PUBLISH))
     return runs

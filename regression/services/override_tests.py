@@ -25,10 +25,12 @@ def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str,
     validate_overrides(ExecutionContext(tenant_id=trace.tenant_id, question=trace.question, test_mode=True,
                                         asset_overrides=overrides))
     baseline_id = baseline_trace_id.strip() or trace.trace_id
-    if not scope.filter(Trace.objects).filter(trace_id=baseline_id).exists():
+    # The baseline is an id within the trace's tenant (trace ids are unique per tenant).
+    baseline = scope.filter(Trace.objects).filter(trace_id=baseline_id, tenant_id=trace.tenant_id).first()
+    if baseline is None:
         raise InvalidInput(f"baseline trace {baseline_id!r} not found", field="baseline_trace_id")
     with transaction.atomic():
-        test = OverrideTest.objects.create(trace=trace, baseline_trace_id=baseline_id, overrides=overrides,
+        test = OverrideTest.objects.create(trace=trace, baseline_trace=baseline, overrides=overrides,
                                            reason=reason[:2000], created_by=user)
         work_send_on_commit(item=test)
     return test
@@ -44,21 +46,21 @@ def override_test_execute(*, test_id: int) -> OverrideTest | None:
     if claim is None:
         return None
     with claim.alive():
-        test = OverrideTest.objects.select_related("trace").get(pk=test_id)
+        test = OverrideTest.objects.select_related("trace", "baseline_trace").get(pk=test_id)
         try:
             analysis_id = test.analysis_id
             if analysis_id is None:
                 candidate = pipeline_run(
                     context=ExecutionContext(tenant_id=test.trace.tenant_id, question=test.trace.question,
                                              test_mode=True, asset_overrides=test.overrides,
-                                             baseline_trace_id=test.baseline_trace_id,
+                                             baseline_trace_id=test.baseline_trace.trace_id,
                                              user_id=str(test.created_by_id or "")),
                     metadata={"override_test": test.pk, "reason": test.reason},
                 )
                 with transaction.atomic():
                     analysis = RegressionAnalysis.objects.create(
                         kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
-                        baseline_trace_ids=[test.baseline_trace_id], candidate_trace_ids=[candidate.trace_id],
+                        baseline_trace_ids=[test.baseline_trace.trace_id], candidate_trace_ids=[candidate.trace_id],
                         created_by_id=test.created_by_id)
                     OverrideTest.objects.filter(pk=test_id).update(candidate_trace=candidate, analysis=analysis)
                 analysis_id = analysis.pk

@@ -33,7 +33,7 @@ def test_run_against_unchanged_assets_passes(golden):
     run = services.golden_query_run(golden_query=golden)
     run.refresh_from_db()
     assert run.status == "completed" and run.analysis.verdict == "PASS" and run.analysis.score == 0
-    assert run.candidate_trace.parent_trace_id == golden.current_baseline.trace_id
+    assert run.candidate_trace.parent_trace_id == golden.current_baseline.trace.trace_id
 
 
 def test_run_with_a_behaviour_changing_override_does_not_pass(golden):
@@ -65,7 +65,7 @@ def test_publishing_an_unrelated_asset_enqueues_nothing(golden):
 def test_newest_baseline_wins_and_must_answer_the_question(golden):
     other = pipeline_run(context=ExecutionContext(question=QUESTION))
     services.golden_query_set_baseline(golden_query=golden, trace_id=other.trace_id)
-    assert golden.current_baseline.trace_id == other.trace_id and golden.baselines.count() == 2
+    assert golden.current_baseline.trace.trace_id == other.trace_id and golden.baselines.count() == 2
     wrong = pipeline_run(context=ExecutionContext(question="hello"))
     from inspector.errors import InvalidInput
 
@@ -74,7 +74,7 @@ def test_newest_baseline_wins_and_must_answer_the_question(golden):
 
 
 def test_redelivered_task_does_the_work_once(golden):
-    base = golden.current_baseline.trace_id
+    base = golden.current_baseline.trace.trace_id
     other = pipeline_run(context=ExecutionContext(question=QUESTION)).trace_id
     analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[other])
     assert run_analysis.apply(args=[str(analysis.pk)]).get(timeout=10) == "completed"
@@ -90,7 +90,7 @@ def test_a_failing_analysis_ends_failed_with_a_message(golden, monkeypatch):
         raise RuntimeError("engine exploded")
 
     monkeypatch.setattr(analyses, "compare_pair", explode)
-    base = golden.current_baseline.trace_id
+    base = golden.current_baseline.trace.trace_id
     other = pipeline_run(context=ExecutionContext(question=QUESTION)).trace_id
     analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[other])
     with pytest.raises(RuntimeError):
@@ -100,7 +100,7 @@ def test_a_failing_analysis_ends_failed_with_a_message(golden, monkeypatch):
 
 
 def test_reaper_requeues_analyses_whose_worker_died_and_fails_them_after_the_last_attempt(golden, settings):
-    base = golden.current_baseline.trace_id
+    base = golden.current_baseline.trace.trace_id
     other = pipeline_run(context=ExecutionContext(question=QUESTION)).trace_id
     long_ago = timezone.now() - timedelta(hours=2)
     # A worker claimed this one and died mid-way: it is stuck in running.

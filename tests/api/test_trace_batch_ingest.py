@@ -28,8 +28,8 @@ def test_batch_stores_every_trace_and_answers_one_result_per_item(editor_client)
     assert response.json() == {
         "created": 3,
         "existing": 0,
-        "results": [{"index": i, "trace_id": f"b-{i + 1}", "result": "created", "url": f"/inspector/traces/b-{i + 1}"}
-                    for i in range(3)],
+        "results": [{"index": i, "trace_id": f"b-{i + 1}", "result": "created",
+                     "url": f"/inspector/traces/b-{i + 1}?tenant=default"} for i in range(3)],
     }
     assert Trace.objects.count() == 3 and StageRun.objects.count() == 15 and StagePayload.objects.count() == 15
     # Each trace reads back like a singly ingested one.
@@ -208,5 +208,5 @@ def test_the_batch_tells_the_roll_ups_every_written_start_time_once(editor_clien
 def test_a_single_trace_still_gets_the_single_answer(editor_client):
     response = editor_client.post(URL, trace_body(trace_id="single"), format="json")
 
-    assert response.status_code == 201 and response["Location"] == "/inspector/traces/single"
+    assert response.status_code == 201 and response["Location"] == "/inspector/traces/single?tenant=default"
     assert response.json()["trace_id"] == "single" and "results" not in response.json()

@@ -27,7 +27,7 @@ def test_ingest_creates_trace_with_stage_runs_payloads_and_bill_of_materials(edi
     response = editor_client.post(URL, body, format="json")
 
     assert response.status_code == 201, response.json()
-    assert response.json()["url"] == "/inspector/traces/t-create" == response["Location"]
+    assert response.json()["url"] == "/inspector/traces/t-create?tenant=default" == response["Location"]
     data = editor_client.get("/inspector/traces/t-create").json()
     assert data["trace_id"] == "t-create"
     assert data["route"] == "plan" and data["status"] == "success"

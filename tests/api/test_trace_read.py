@@ -97,7 +97,7 @@ def test_detail_has_stage_summaries_previews_and_bill_of_materials(viewer_client
     execute = data["stages"][2]
     assert execute["references_count"] == 1
     assert '"stage":"execute"' in execute["output_preview"]
-    assert execute["payload_url"] == "/inspector/traces/d/stages/execute?attempt=1"
+    assert execute["payload_url"] == "/inspector/traces/d/stages/execute?attempt=1&tenant=default"
     assert data["applied_assets"]["prompt"]["version"] == 1
 
 

@@ -79,7 +79,7 @@ def test_old_unprotected_traces_go_with_all_their_rows_and_new_ones_stay():
 
 def _golden(trace_id: str, name: str = "golden") -> Baseline:
     query, _ = GoldenQuery.objects.get_or_create(name=name, defaults={"question": f"Question of {trace_id}?"})
-    return Baseline.objects.create(golden_query=query, trace_id=trace_id)
+    return Baseline.objects.create(golden_query=query, trace=Trace.objects.get(trace_id=trace_id))
 
 
 def _protect(kind: str, trace_id: str) -> None:
@@ -100,13 +100,15 @@ def _protect(kind: str, trace_id: str) -> None:
                                           candidate_trace_ids=["y-1", "y-2"], status="completed")
     elif kind == "run candidate":
         baseline = _golden(_trace("run-baseline", started=NEW))
-        RegressionRun.objects.create(golden_query=baseline.golden_query, baseline=baseline, candidate_trace_id=trace_id)
+        RegressionRun.objects.create(golden_query=baseline.golden_query, baseline=baseline,
+                                     candidate_trace=Trace.objects.get(trace_id=trace_id))
     elif kind.startswith("override test"):
-        fields = {"trace_id": _trace("ot-trace", started=NEW), "baseline_trace_id": _trace("ot-base", started=NEW),
-                  "candidate_trace_id": _trace("ot-cand", started=NEW)}
-        field = {"trace": "trace_id", "baseline": "baseline_trace_id", "candidate": "candidate_trace_id"}
+        fields = {"trace": _trace("ot-trace", started=NEW), "baseline_trace": _trace("ot-base", started=NEW),
+                  "candidate_trace": _trace("ot-cand", started=NEW)}
+        field = {"trace": "trace", "baseline": "baseline_trace", "candidate": "candidate_trace"}
         fields[field[kind.split()[-1]]] = trace_id
-        OverrideTest.objects.create(overrides={"prompt": "route_rules@1"}, **fields)
+        OverrideTest.objects.create(overrides={"prompt": "route_rules@1"},
+                                    **{name: Trace.objects.get(trace_id=value) for name, value in fields.items()})
     elif kind == "parent of a kept re-run":
         child = _trace("rerun", started=OLD, parent=trace_id, test_mode=True)
         RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[_trace("b", started=NEW)],

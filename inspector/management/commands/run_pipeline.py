@@ -35,7 +35,7 @@ class Command(BaseCommand):
             trace = pipeline_run(context=context, metadata={"origin": "run_pipeline command"})
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
-        detail = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id)).data
+        detail = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)).data
         if json:
             self.stdout.write(_dumps(detail))
             return
@@ -45,7 +45,8 @@ class Command(BaseCommand):
             notes = "; ".join(diagnostics["errors"] + diagnostics["warnings"])
             self.stdout.write(f"  {stage['stage'].upper():11} {stage['status']:8} {stage['duration_ms']:>5} ms  "
                               f"{', '.join(f'{t}={r}' for t, r in stage['applied_assets'].items())}  {notes}")
-        answer = selectors.stage_run_with_payload(trace_id=trace.trace_id, stage="present").payload.output
+        answer = selectors.stage_run_with_payload(trace_id=trace.trace_id, stage="present",
+                                                  tenant=trace.tenant_id).payload.output
         self.stdout.write(f"answer: {answer['result']['ui_model'].get('answer', '')}")
 
 

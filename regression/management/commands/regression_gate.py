@@ -71,7 +71,7 @@ class Command(BaseCommand):
     def _print(self, results) -> None:
         self.stdout.write(f"{'golden query':<28} {'verdict':<7} {'score':>5}  candidate trace / issues")
         for query, run, verdict, score, detail in results:
-            candidate = run.candidate_trace_id if run else "-"
+            candidate = _candidate(run)
             self.stdout.write(f"{query.name:<28} {verdict:<7} {'' if score is None else score:>5}  {candidate}  {detail}")
 
     def _junit(self, results, path: str, fail_on: str) -> None:
@@ -80,7 +80,11 @@ class Command(BaseCommand):
         for query, run, verdict, score, detail in results:
             case = ET.SubElement(suite, "testcase", classname="golden_queries", name=query.name)
             ET.SubElement(case, "system-out").text = (
-                f"verdict={verdict} score={score} candidate={run.candidate_trace_id if run else '-'}")
+                f"verdict={verdict} score={score} candidate={_candidate(run)}")
             if RANK[verdict] >= RANK[fail_on]:
                 ET.SubElement(case, "failure", message=f"{verdict} (score {score})").text = detail
         ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _candidate(run: RegressionRun | None) -> str:
+    return run.candidate_trace.trace_id if run and run.candidate_trace_id else "-"
