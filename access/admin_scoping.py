@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.utils import get_fields_from_path, reverse_field_path
 from django.db import models
 from django.db.models import QuerySet
@@ -34,8 +35,9 @@ def visible_choices(admin_site: admin.AdminSite, model: type[models.Model], requ
     manager = model._default_manager
     if request.user.is_superuser:
         return manager.all()
-    model_admin = admin_site._registry.get(model)
-    if model_admin is None:
+    try:
+        model_admin = admin_site.get_model_admin(model)
+    except NotRegistered:
         return manager.none()
     if isinstance(model_admin, TenantScopedAdmin):
         return model_admin.tenant_filter(request, manager.all())
