@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.tenancy import scope_for
+from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
 from inspector.errors import InvalidInput
@@ -54,7 +54,7 @@ class AskView(APIView):
             asset_overrides=ask.asset_overrides,
             baseline_trace_id=ask.baseline_trace_id,
         )
-        trace = pipeline_run(context=context, scope=scope_for(request.user))
+        trace = pipeline_run(context=context, scope=scope_for(request.user), drafts=draft_scope_for(request.user))
         body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -79,6 +79,7 @@ class StageTestView(APIView):
             asset_overrides=body.asset_overrides,
             user_id=str(request.user.pk),
             scope=scope_for(request.user),
+            drafts=draft_scope_for(request.user),
         )
         return Response(
             {

@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
-from access.tenancy import scope_for
+from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors, trace_page
 from inspector.errors import ServiceError
 
@@ -184,7 +184,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 overrides = override_screen.parse_overrides(json.loads(request.POST.get("overrides") or "{}"))
                 test = override_test_start(trace=trace, overrides=overrides, reason=request.POST.get("reason", ""),
                                            baseline_trace_id=request.POST.get("baseline", ""), user=request.user,
-                                           scope=scope_for(request.user))
+                                           scope=scope_for(request.user), drafts=draft_scope_for(request.user))
             except (ServiceError, ValueError) as exc:
                 error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
             else:

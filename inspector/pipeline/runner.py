@@ -182,6 +182,7 @@ def pipeline_run(
     started_at: datetime | None = None,
     metadata: dict[str, Any] | None = None,
     scope: TenantScope = EVERY_TENANT,
+    drafts: TenantScope = EVERY_TENANT,
 ) -> Trace:
     """Validate the request, run the pipeline and store the trace with its bill of materials.
 
@@ -192,7 +193,7 @@ def pipeline_run(
     scope.require(context.tenant_id)
     if not context.question.strip():
         raise InvalidInput("question must not be blank", field="question")
-    overrides = validate_overrides(context)
+    overrides = validate_overrides(context, drafts=drafts)
     # The baseline becomes the new trace's parent_trace_id: an id within the same tenant.
     baseline = scope.filter(Trace.objects).filter(trace_id=context.baseline_trace_id, tenant_id=context.tenant_id)
     if context.baseline_trace_id and not baseline.exists():

@@ -16,7 +16,7 @@ from inspector.contracts import STAGE_ORDER, ExecutionContext, StageInput, Stage
 from inspector.errors import InvalidInput
 from inspector.pipeline.diff import stage_output_diff
 from inspector.pipeline.executor import StageExecution, StageExecutor
-from inspector.pipeline.resolution import AssetResolver
+from inspector.pipeline.resolution import AssetResolver, validate_overrides
 from inspector.pipeline.runner import pipeline_execute
 from inspector.selectors import stage_run_with_payload
 
@@ -43,6 +43,7 @@ def stage_test(
     trace_tenant: str = "",
     user_id: str = "",
     scope: TenantScope = EVERY_TENANT,
+    drafts: TenantScope = EVERY_TENANT,
 ) -> StageTestResult:
     """Re-run ``stage`` of a stored trace or of a new run of ``question`` (in ``tenant_id``) with overrides.
 
@@ -54,9 +55,9 @@ def stage_test(
     if bool(trace_id) == bool(question.strip()):
         raise InvalidInput("give exactly one of trace_id or question")
     if trace_id:
-        return _from_trace(stage, trace_id, asset_overrides, user_id, scope, trace_tenant)
+        return _from_trace(stage, trace_id, asset_overrides, user_id, scope, drafts, trace_tenant)
     scope.require(tenant_id)
-    return _from_question(stage, question, asset_overrides, tenant_id, user_id)
+    return _from_question(stage, question, asset_overrides, tenant_id, user_id, drafts)
 
 
 def _context(**fields: Any) -> ExecutionContext:
@@ -64,14 +65,14 @@ def _context(**fields: Any) -> ExecutionContext:
 
 
 def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: str,
-                scope: TenantScope, tenant: str = "") -> StageTestResult:
+                scope: TenantScope, drafts: TenantScope, tenant: str = "") -> StageTestResult:
     run = stage_run_with_payload(trace_id=trace_id, stage=stage, scope=scope, tenant=tenant)
     trace = run.trace
     recorded_input = StageInput.model_validate(run.payload.input)
     context = _context(tenant_id=trace.tenant_id, question=trace.question, trace_id=trace_id, user_id=user_id,
                        asset_overrides=overrides, baseline_trace_id=trace_id,
                        rerun_context={"stage": stage, "attempt": run.attempt})
-    executor = StageExecutor(context, AssetResolver(context))
+    executor = StageExecutor(context, AssetResolver(context, validate_overrides(context, drafts=drafts)))
     # Drop what the original run applied: the re-run records its own versions.
     execution = executor.run(recorded_input.model_copy(update={"applied_assets": {}}))
     baseline_output = run.payload.output
@@ -84,10 +85,12 @@ def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: s
     )
 
 
-def _from_question(stage: str, question: str, overrides: dict[str, str], tenant_id: str, user_id: str) -> StageTestResult:
+def _from_question(stage: str, question: str, overrides: dict[str, str], tenant_id: str, user_id: str,
+                   drafts: TenantScope) -> StageTestResult:
     candidate_context = _context(tenant_id=tenant_id, question=question, user_id=user_id, asset_overrides=overrides,
                                  rerun_context={"stage": stage})
-    candidate_resolver = AssetResolver(candidate_context)  # validates overrides before anything runs
+    # Overrides are validated before anything runs.
+    candidate_resolver = AssetResolver(candidate_context, validate_overrides(candidate_context, drafts=drafts))
     baseline_context = ExecutionContext(tenant_id=tenant_id, question=question, user_id=user_id)
     baseline_run = pipeline_execute(context=baseline_context, stop_after=stage)
     baseline_execution = baseline_run.stage(stage)

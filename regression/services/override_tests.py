@@ -16,14 +16,15 @@ from regression.services.work import work_claim, work_send_on_commit
 
 
 def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str, baseline_trace_id: str = "",
-                        user=None, scope: TenantScope = EVERY_TENANT) -> OverrideTest:
+                        user=None, scope: TenantScope = EVERY_TENANT,
+                        drafts: TenantScope = EVERY_TENANT) -> OverrideTest:
     """Validate everything, store a pending test and enqueue it after commit. Nothing runs on bad input."""
     if not overrides:
         raise InvalidInput("add at least one override", field="overrides")
     if not trace.question.strip():
         raise InvalidInput("this trace has no question to re-run", field="trace")
     validate_overrides(ExecutionContext(tenant_id=trace.tenant_id, question=trace.question, test_mode=True,
-                                        asset_overrides=overrides))
+                                        asset_overrides=overrides), drafts=drafts)
     baseline_id = baseline_trace_id.strip() or trace.trace_id
     # The baseline is an id within the trace's tenant (trace ids are unique per tenant).
     baseline = scope.filter(Trace.objects).filter(trace_id=baseline_id, tenant_id=trace.tenant_id).first()
