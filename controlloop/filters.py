@@ -2,6 +2,7 @@ import django_filters
 
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
 from controlloop.models import ReplanEvent
+from inspector.filters import UtcIsoDateTimeFilter
 
 
 class ReplanEventFilter(django_filters.FilterSet):
@@ -18,5 +19,5 @@ class ReplanEventFilter(django_filters.FilterSet):
         fields = ["trace", "tenant", "trigger_type", "severity", "decision", "kind", "approved"]
 
 
-ReplanEventFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-ReplanEventFilter.base_filters["to"] = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+ReplanEventFilter.base_filters["from"] = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+ReplanEventFilter.base_filters["to"] = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")

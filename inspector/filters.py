@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from inspector.contracts import ASSET_TYPES
 from inspector.models import Asset, Trace, TraceAssetUsage
 from inspector.models.traces import Route, TraceStatus
 from inspector.params import is_natural
+from inspector.timeparse import to_utc
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, read in UTC; a time UTC puts outside the calendar is invalid (400)."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return to_utc(moment)
+        except ValueError as exc:
+            raise ValidationError("Enter a date and time within the calendar.", code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """``from``/``to`` filters of the API's lists (PostgreSQL refuses offsets beyond ±15:59)."""
+
+    field_class = UtcIsoDateTimeField
 
 
 class TraceFilter(django_filters.FilterSet):
@@ -54,10 +76,10 @@ class TraceFilter(django_filters.FilterSet):
 
 
 # ``from``/``to`` are the public parameter names; ``from`` is a Python keyword.
-TraceFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(
+TraceFilter.base_filters["from"] = UtcIsoDateTimeFilter(
     field_name="started_at", lookup_expr="gte", help_text="Started at or after (ISO 8601)."
 )
-TraceFilter.base_filters["to"] = django_filters.IsoDateTimeFilter(
+TraceFilter.base_filters["to"] = UtcIsoDateTimeFilter(
     field_name="started_at", lookup_expr="lte", help_text="Started at or before (ISO 8601)."
 )
 

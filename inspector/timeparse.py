@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -21,4 +22,16 @@ def parse_moment(raw: str | None, *, end_of_day: bool = False) -> datetime | Non
         moment = datetime.combine(day, time.max if end_of_day else time.min)
     if moment is None:
         raise ValueError(f"{raw!r} is not an ISO 8601 date or time")
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return to_utc(timezone.make_aware(moment) if timezone.is_naive(moment) else moment)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """An aware ``moment`` in UTC; ``ValueError`` when UTC puts it outside the calendar.
+
+    Query times are compared in UTC like stored ones: PostgreSQL refuses an
+    offset beyond ±15:59, which Python (and so a query string) allows.
+    """
+    try:
+        return moment.astimezone(dt_timezone.utc)
+    except OverflowError as exc:
+        raise ValueError("date out of range") from exc
