@@ -79,7 +79,8 @@ API: dict[str, Call] = {
     "ask": Call("post", lambda w: "/ops/ask", {OPERATOR, ADMIN}, lambda w: {"question": QUESTION}),
     "ask in test mode": Call("post", lambda w: "/ops/ask", {OPERATOR, ADMIN},
                              lambda w: {"question": QUESTION, "test_mode": True,
-                                        "asset_overrides": {"prompt": "matrix_prompt@2"}}),
+                                        # the published version: drafts need asset-edit rights
+                                        "asset_overrides": {"prompt": "matrix_prompt@1"}}),
     "stage test": Call("post", lambda w: "/ops/stage-test", {OPERATOR, ADMIN},
                        lambda w: {"stage": "execute", "trace_id": w.t1}),
     "analyze": Call("post", lambda w: "/inspector/regression/analyze", {OPERATOR, ADMIN},

@@ -27,7 +27,9 @@ def run_on_commit_now(monkeypatch):
 @pytest.fixture
 def tester(client, db):
     user = UserFactory(username="tester", password="pw", is_staff=True)
-    grant(user, "inspector.view_trace", "inspector.run_pipeline", "inspector.use_test_mode")
+    # Asset-edit rights too: the screen's runs test draft versions (v2 is not published).
+    grant(user, "inspector.view_trace", "inspector.run_pipeline", "inspector.use_test_mode",
+          "inspector.add_assetversion")
     client.login(username="tester", password="pw")
     return client
 
@@ -106,3 +108,13 @@ def test_without_permission_the_screen_is_403(client, trace):
     assert client.post(url(trace), {"overrides": "{}"}).status_code == 403
     page = client.get(reverse("admin:inspector_trace_change", args=[trace.pk])).content.decode()
     assert "Test with overrides" not in page
+
+
+def test_a_draft_is_refused_to_a_tester_who_may_not_edit_the_asset(client, trace):
+    user = UserFactory(username="runner", password="pw", is_staff=True)
+    grant(user, "inspector.view_trace", "inspector.run_pipeline", "inspector.use_test_mode")
+    client.login(username="runner", password="pw")
+    response = client.post(url(trace), {"overrides": json.dumps({"query": "event_history@2"}),
+                                        "reason": "hide info events", "baseline": ""})
+    assert response.status_code == 400 and "is a draft" in response.content.decode()
+    assert not OverrideTest.objects.exists()

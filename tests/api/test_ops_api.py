@@ -10,6 +10,14 @@ ASK = "/ops/ask"
 STAGE_TEST = "/ops/stage-test"
 
 
+@pytest.fixture
+def draft_tester_client(operator):
+    """An operator who may also edit assets: only such users run draft versions in test mode."""
+    from tests.fixtures import client_for, grant
+
+    return client_for(grant(operator, "inspector.add_assetversion"))
+
+
 def test_ask_runs_the_pipeline_and_returns_the_trace(runner_only_client):
     response = runner_only_client.post(ASK, {"question": "What is checkout-api?"}, format="json")
 
@@ -20,10 +28,10 @@ def test_ask_runs_the_pipeline_and_returns_the_trace(runner_only_client):
     assert Trace.objects.filter(trace_id=data["trace_id"], test_mode=False).exists()
 
 
-def test_ask_in_test_mode_with_override_and_baseline(operator_client):
+def test_ask_in_test_mode_with_override_and_baseline(draft_tester_client):
     reference_v2_install(publish=False)
-    baseline = operator_client.post(ASK, {"question": "Events on checkout-api this week"}, format="json").json()
-    response = operator_client.post(ASK, {"question": "Events on checkout-api this week", "test_mode": True,
+    baseline = draft_tester_client.post(ASK, {"question": "Events on checkout-api this week"}, format="json").json()
+    response = draft_tester_client.post(ASK, {"question": "Events on checkout-api this week", "test_mode": True,
                                           "asset_overrides": {"query": "event_history@2"},
                                           "baseline_trace_id": baseline["trace_id"]}, format="json")
     assert response.status_code == 201
@@ -63,13 +71,13 @@ def test_ask_bad_input_is_400_and_writes_nothing(operator_client, body, field):
     assert Trace.objects.count() == 0
 
 
-def test_stage_test_from_a_trace_diffs_against_the_recorded_stage(operator_client):
+def test_stage_test_from_a_trace_diffs_against_the_recorded_stage(draft_tester_client):
     reference_v2_install(publish=False)
-    trace_id = operator_client.post(ASK, {"question": "Events on checkout-api last 30 days"}, format="json").json()[
+    trace_id = draft_tester_client.post(ASK, {"question": "Events on checkout-api last 30 days"}, format="json").json()[
         "trace_id"]
     traces_before = Trace.objects.count()
 
-    response = operator_client.post(STAGE_TEST, {"stage": "execute", "trace_id": trace_id,
+    response = draft_tester_client.post(STAGE_TEST, {"stage": "execute", "trace_id": trace_id,
                                                  "asset_overrides": {"query": "event_history@2"}}, format="json")
 
     assert response.status_code == 200, response.json()
@@ -87,9 +95,9 @@ def test_stage_test_without_change_has_an_empty_diff(operator_client):
     assert data["diff"] == {"changed": False, "operation_count": 0, "counts": {}, "operations": [], "truncated": False}
 
 
-def test_stage_test_from_a_question(operator_client):
+def test_stage_test_from_a_question(draft_tester_client):
     reference_v2_install(publish=False)
-    response = operator_client.post(STAGE_TEST, {"stage": "present", "question": "List all servers",
+    response = draft_tester_client.post(STAGE_TEST, {"stage": "present", "question": "List all servers",
                                                  "asset_overrides": {"screen": "answer_card@2"}}, format="json")
     assert response.status_code == 200, response.json()
     data = response.json()
