@@ -1,7 +1,6 @@
 """The runner: routes, overrides, stored traces, failing handlers, read-only SQL."""
 
 import pytest
-from django.db import connection
 
 from inspector.contracts import ExecutionContext
 from inspector.errors import InvalidInput
