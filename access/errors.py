@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 
 
 class TenantForbidden(ServiceError):

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from access.models import TenantMembership
 from access.roles import ROLE_PERMISSIONS
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 
 
 def access_grant(*, user, roles: list[str] = (), tenants: list[str] = ()) -> None:

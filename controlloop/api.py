@@ -19,7 +19,7 @@ from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import replan_decide
 from controlloop.triggers import safe_parse_trigger
-from inspector.errors import Conflict, NotFound
+from kernel.errors import Conflict, NotFound
 from inspector.models import Trace
 from inspector.permissions import ModelPermissions
 from inspector.selectors import trace_pick

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import jsonpatch
 from pydantic import Field, model_validator
 
-from inspector.contracts import Contract
+from kernel.contracts import Contract
 
 TRIGGER_TYPES: tuple[str, ...] = (
     "error", "tool_error_fatal", "timeout", "empty_result", "policy_violation",

@@ -19,7 +19,7 @@ from access.tenancy import scope_for
 from inspector import selectors, services
 from inspector.permissions import ModelPermissions
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
-from inspector.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.pagination import LinksOnlyWhenThere
 from inspector.params import is_natural

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from inspector.contracts import Contract
+from kernel.contracts import Contract
 from opsproject.connections import CONNECTION_NAME, DEFAULT_CONNECTION
 
 _CONNECTION_DETAIL_KEYS = {

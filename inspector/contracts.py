@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     RootModel,
     ValidationError,
@@ -24,6 +23,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from inspector.params import is_natural
+from kernel.contracts import Contract
 
 # Structural limits of one trace (docs/limits.md): far above what a real run
 # produces, low enough that one request cannot make the server walk millions
@@ -77,24 +77,6 @@ REQUIRED_RESULT_KEYS: dict[str, dict[str, Any]] = {
 }
 
 ASSET_TYPES: tuple[str, ...] = ("prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen")
-
-
-class Contract(BaseModel):
-    """Base for all contracts: nulls become defaults, unknown keys are rejected."""
-
-    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_default=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_nulls_with_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        cleaned = dict(data)
-        for name, field in cls.model_fields.items():
-            key = field.alias or name
-            if key in cleaned and cleaned[key] is None and not field.is_required():
-                del cleaned[key]
-        return cleaned
 
 
 def _null_to_empty(value: Any, empty: Any) -> Any:

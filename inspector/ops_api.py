@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.pipeline.runner import pipeline_run
 from inspector.pipeline.stage_test import stage_test
 from inspector.serializers import TraceDetailSerializer

@@ -10,7 +10,7 @@ import jsonpointer
 from django.db.models import Q
 
 from inspector.contracts import ASSET_TYPES, STAGE_ORDER
-from inspector.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 from inspector.models import Asset, AssetVersion, Trace
 
 

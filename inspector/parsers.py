@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from inspector.errors import PayloadTooLarge
+from kernel.errors import PayloadTooLarge
 
 
 class LimitedJSONParser(JSONParser):

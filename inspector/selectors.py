@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from inspector.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
 

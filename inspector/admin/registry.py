@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors, trace_page
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 
 from inspector.admin_paging import LargeTablePaginator
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
@@ -409,7 +409,7 @@ class AssetVersionAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Publish the selected draft version", permissions=["publish"])
     def publish_selected(self, request, queryset) -> None:
-        from inspector.errors import ServiceError
+        from kernel.errors import ServiceError
         from inspector.services import asset_version_publish
 
         if queryset.count() != 1:

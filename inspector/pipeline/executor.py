@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from inspector.contracts import ExecutionContext, StageDiagnostics, StageInput, StageOutput
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 from inspector.pipeline.base import AssetLookup, HandlerError, HandlerResult, ResolvedAsset, StageHandler, StageRequest
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from access.errors import TenantForbidden
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
 from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
-from inspector.errors import InvalidInput, ServiceError
+from kernel.errors import InvalidInput, ServiceError
 from inspector.models import Asset, AssetVersion
 from inspector.pipeline.base import HandlerError, ResolvedAsset
 

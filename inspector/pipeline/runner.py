@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, AppliedAsset, ExecutionContext, StageInput, StageRunIn, TraceIn
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.executor import StageExecution, StageExecutor
 from inspector.pipeline.resolution import AssetResolver, validate_overrides

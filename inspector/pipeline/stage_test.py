@@ -13,7 +13,7 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, ExecutionContext, StageInput, StageOutput
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.pipeline.diff import stage_output_diff
 from inspector.pipeline.executor import StageExecution, StageExecutor
 from inspector.pipeline.resolution import AssetResolver, validate_overrides

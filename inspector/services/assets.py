@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
-from inspector.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from inspector.models import Asset, AssetVersion, TraceAssetUsage
 from inspector.models.assets import AssetType
 from inspector.signals import asset_version_published

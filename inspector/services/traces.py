@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from access.errors import TenantForbidden
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import TraceBatchIn, TraceIn
-from inspector.errors import Conflict, InvalidInput, PayloadTooLarge
+from kernel.errors import Conflict, InvalidInput, PayloadTooLarge
 from inspector.models import Trace
 from inspector.services.payloads import (
     SerializedPayload,

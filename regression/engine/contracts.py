@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from inspector.contracts import Contract
+from kernel.contracts import Contract
 
 Status = Literal["ok", "warning", "error"]
 Presence = Literal["both", "baseline_only", "candidate_only"]

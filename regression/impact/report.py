@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.models import Asset
 from inspector.params import is_natural
 from inspector.services.rollups import RollupWindow, rollup_window

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.selectors import trace_pick
 from regression import selectors

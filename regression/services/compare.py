@@ -6,7 +6,7 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import StageOutput
-from inspector.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 from inspector.selectors import trace_visible
 from regression import selectors
 from regression.engine import ScoringConfig, StageSnapshot, compare_stage

@@ -7,7 +7,7 @@ from django.db.models import ProtectedError
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
-from inspector.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run

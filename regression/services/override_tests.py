@@ -6,7 +6,7 @@ from django.db import transaction
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run

@@ -67,7 +67,7 @@ def test_newest_baseline_wins_and_must_answer_the_question(golden):
     services.golden_query_set_baseline(golden_query=golden, trace_id=other.trace_id)
     assert golden.current_baseline.trace.trace_id == other.trace_id and golden.baselines.count() == 2
     wrong = pipeline_run(context=ExecutionContext(question="hello"))
-    from inspector.errors import InvalidInput
+    from kernel.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="different question"):
         services.golden_query_set_baseline(golden_query=golden, trace_id=wrong.trace_id)

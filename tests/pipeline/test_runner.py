@@ -3,7 +3,7 @@
 import pytest
 
 from inspector.contracts import ExecutionContext
-from inspector.errors import InvalidInput
+from kernel.errors import InvalidInput
 from inspector.models import AssetVersion, StageRun, Trace, TraceAssetUsage
 from inspector.pipeline.resolution import PipelineNotConfigured
 from inspector.pipeline.runner import pipeline_run

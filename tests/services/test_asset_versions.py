@@ -3,7 +3,7 @@
 import pydantic
 import pytest
 
-from inspector.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from inspector.models import AssetVersion
 from inspector.services import (
     asset_create,

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from access.services import access_grant
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inspector import selectors
 from inspector.contracts import ExecutionContext
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 from inspector.pipeline.resolution import overrides_from_args
 from inspector.pipeline.runner import pipeline_run
 from inspector.serializers import TraceDetailSerializer

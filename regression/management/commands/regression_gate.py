@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inspector.errors import ServiceError
+from kernel.errors import ServiceError
 from inspector.pipeline.resolution import overrides_from_args
 from regression.models import GoldenQuery, RegressionRun
 from regression.services import golden_query_run, regression_run_execute
