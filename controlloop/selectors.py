@@ -16,3 +16,9 @@ def replan_event_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Repl
     if not filterset.is_valid():
         raise_filter_errors(filterset.errors)
     return filterset.qs.order_by("created_at", "id")
+
+
+def replan_decisions_for_trace(trace) -> list[ReplanEvent]:
+    """The control loop's decisions for one trace, in order (the trace page's replan list)."""
+    return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
+                                           kind=ReplanEvent.Kind.DECISION).order_by("created_at", "id")[:100])

@@ -80,22 +80,3 @@ def applied_versions(trace: Trace) -> list[dict[str, Any]]:
         rows.append({"type": usage.asset_type, "ref": f"{usage.asset_name}@{usage.version}",
                      "status": usage.version_status, "url": url})
     return rows
-
-
-def replan_decisions(trace: Trace) -> list[Any]:
-    """The control loop's decisions for this trace, in order."""
-    from controlloop.models import ReplanEvent
-
-    return list(ReplanEvent.objects.filter(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
-                                           kind=ReplanEvent.Kind.DECISION).order_by("created_at", "id")[:100])
-
-
-def latest_analysis(baseline_id: str, candidate_id: str, tenant_id: str) -> Any:
-    """The newest completed pair analysis of exactly these two traces of ``tenant_id``, if any."""
-    from regression.models import RegressionAnalysis
-
-    candidates = RegressionAnalysis.objects.filter(status="completed", kind="pair", tenant_id=tenant_id).order_by(
-        "-created_at")[:200]
-    return next((a for a in candidates.only("id", "baseline_trace_ids", "candidate_trace_ids", "score", "verdict",
-                                            "critical_issues", "stage_results", "created_at")
-                 if a.baseline_trace_ids == [baseline_id] and a.candidate_trace_ids == [candidate_id]), None)

@@ -186,6 +186,8 @@ OPS_DEFAULT_ASSETS = {
 }
 # Ask the control loop after each stage (replans); off runs every route straight through.
 OPS_CONTROL_LOOP = envbool("OPS_CONTROL_LOOP", True)
+# The control loop the runner asks (a seam: inspector never imports controlloop).
+OPS_REPLAN_LOOP = "controlloop.loop.ControlLoop"
 # Compute the base and target versions' impact figures in parallel (PostgreSQL).
 OPS_IMPACT_PARALLEL = envbool("OPS_IMPACT_PARALLEL", True)
 OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.sqlite3")))

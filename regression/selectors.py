@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from inspector.models import StageRun, Trace
 from regression.engine import StageSnapshot, TraceSnapshot
-from regression.models import RegressionRun
+from regression.models import RegressionAnalysis, RegressionRun
 
 
 def _in_tenant(queryset: QuerySet, tenant_id: str, field: str = "tenant_id") -> QuerySet:
@@ -89,3 +89,13 @@ def run_list(filters: dict[str, Any] | None = None) -> QuerySet[RegressionRun]:
     if filters.get("status"):
         runs = runs.filter(status=filters["status"])
     return runs
+
+
+def latest_pair_analysis(baseline_id: str, candidate_id: str, tenant_id: str) -> RegressionAnalysis | None:
+    """The newest completed pair analysis of exactly these two traces of ``tenant_id``, if any."""
+    return (RegressionAnalysis.objects
+            .filter(status="completed", kind="pair", tenant_id=tenant_id,
+                    baseline_trace_ids=[baseline_id], candidate_trace_ids=[candidate_id])
+            .only("id", "baseline_trace_ids", "candidate_trace_ids", "score", "verdict", "critical_issues",
+                  "stage_results", "created_at")
+            .order_by("-created_at").first())

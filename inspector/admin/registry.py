@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from access.tenancy import draft_scope_for, scope_for
-from inspector import selectors, trace_page
+from inspector import selectors, trace_page, trace_panels
 from kernel.errors import ServiceError
 
 from inspector.admin_paging import LargeTablePaginator
@@ -128,7 +128,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "parent": Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
             .only("id", "trace_id").first() if trace.parent_trace_id else None,
             "replanned": [g for g in groups if len(g.attempts) > 1],
-            "replan_events": trace_page.replan_decisions(trace),
+            "replan_events": trace_panels.provide(trace_panels.REPLAN_DECISIONS, trace, default=[]),
             "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
                 {"trace": trace.trace_id, "tenant": trace.tenant_id}),
             "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
@@ -152,7 +152,8 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "analysis": trace_page.latest_analysis(baseline_id, trace.trace_id, trace.tenant_id)
+            "analysis": trace_panels.provide(trace_panels.LATEST_ANALYSIS, baseline_id, trace.trace_id,
+                                              trace.tenant_id)
             if comparison else None,
             "title": f"Compare {trace.trace_id}",
             "trace": trace,

@@ -30,6 +30,7 @@ from inspector.contracts import STAGE_ORDER, AppliedAsset, ExecutionContext, Sta
 from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.executor import StageExecution, StageExecutor
+from inspector.pipeline.ports import replan_loop_for
 from inspector.pipeline.resolution import AssetResolver, validate_overrides
 from inspector.services.traces import trace_ingest
 
@@ -72,39 +73,6 @@ def stage_params(context: ExecutionContext, plan_output: dict[str, Any], halted:
     return params
 
 
-class _ControlLoop:
-    """The runner's view of the control loop: ask on a trigger, record outcomes."""
-
-    def __init__(self, context: ExecutionContext, enabled: bool, started_at: datetime | None) -> None:
-        self.context = context
-        self.enabled = enabled and bool(context.trace_id)
-        self.pending: dict[str, Any] = {}  # stage → decision record awaiting its re-run's outcome
-        # Runs stamped in the past (seeding, imports) decide on their own clock,
-        # so intervals, cooling and the breaker see the times the trace shows.
-        self._origin = (started_at, time.perf_counter()) if started_at else None
-
-    def now(self) -> datetime:
-        if self._origin is None:
-            return timezone.now()
-        started_at, perf = self._origin
-        return started_at + timedelta(seconds=time.perf_counter() - perf)
-
-    def outcome(self, stage: str, trigger: Any) -> None:
-        from controlloop.services import replan_record_execution
-
-        record = self.pending.pop(stage, None)
-        if record is not None:
-            same = trigger is not None and trigger.trigger_type == record.decision_event.trigger_type
-            replan_record_execution(decision_event=record.decision_event, succeeded=not same, now=self.now())
-
-    def ask(self, trigger: Any, plan_output: dict[str, Any]) -> Any:
-        from controlloop.services import replan_decide
-
-        trigger = trigger.model_copy(update={"timestamp": self.now()})
-        return replan_decide(trace_id=self.context.trace_id, tenant_id=self.context.tenant_id, trigger=trigger,
-                             plan=plan_output, now=trigger.timestamp)
-
-
 def pipeline_execute(
     *, context: ExecutionContext, resolver: AssetResolver | None = None, stop_after: str | None = None,
     control_loop: bool | None = None, started_at: datetime | None = None,
@@ -114,11 +82,10 @@ def pipeline_execute(
     Nothing is stored here except the control loop's replan events (when
     enabled: the trace id is known and ``OPS_CONTROL_LOOP`` is on).
     """
-    from controlloop.detection import trigger_for
-
     started = time.perf_counter()
     executor = StageExecutor(context, resolver or AssetResolver(context))
-    loop = _ControlLoop(context, settings.OPS_CONTROL_LOOP if control_loop is None else control_loop, started_at)
+    loop = replan_loop_for(context, enabled=settings.OPS_CONTROL_LOOP if control_loop is None else control_loop,
+                           started_at=started_at)
     run = PipelineExecution(context=context, route="")
     attempts: dict[str, int] = defaultdict(int)
     plan_output: dict[str, Any] = {}
@@ -148,7 +115,7 @@ def pipeline_execute(
             run.route = kind if kind in STAGES_BY_ROUTE else ""
             stages = STAGES_BY_ROUTE.get(run.route, ("route_plan", "present"))
         previous = execution.output.result
-        trigger = trigger_for(execution.output, route=run.route) if not halted else None
+        trigger = loop.detect(execution.output, run.route) if not halted else None
         loop.outcome(stage, trigger)
         if trigger is not None and loop.enabled:
             record = loop.ask(trigger, plan_output.get("plan", {}))

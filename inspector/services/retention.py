@@ -25,8 +25,9 @@ runs, asset usage rows, replan events and ledger rows, and the traces. The
 database's own foreign keys (baselines, runs, override tests) stop a batch
 that would break one, rolling it back whole.
 
-The protection rules read the regression models (imported lazily: the
-inspector app does not otherwise depend on regression).
+Which traces are referenced, and which rows of other apps name a trace, is
+asked of the hooks those apps register (``inspector/retention_hooks.py``):
+inspector does not import them.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from inspector import retention_hooks
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services.rollups import days_dirty
 
@@ -144,73 +145,22 @@ def _next_batch(older_than: datetime, after: tuple[datetime, int] | None,
 
 
 def _referenced(traces: list[TraceKey]) -> set[int]:
-    """Primary keys among ``traces`` that baselines, runs, override tests or analyses refer to."""
-    baseline = apps.get_model("regression", "Baseline")
-    run = apps.get_model("regression", "RegressionRun")
-    override_test = apps.get_model("regression", "OverrideTest")
+    """Primary keys among ``traces`` that a registered keeper (regression's references) holds on to."""
     pks = {pk for pk, _, _ in traces}
-    found: set[int] = set(baseline.objects.filter(trace_id__in=pks).values_list("trace_id", flat=True))
-    found |= set(run.objects.filter(candidate_trace_id__in=pks).values_list("candidate_trace_id", flat=True))
-    for field in ("trace_id", "baseline_trace_id", "candidate_trace_id"):
-        found |= set(override_test.objects.filter(**{f"{field}__in": pks}).values_list(field, flat=True))
-    listed = _referenced_by_analyses(sorted({trace_id for _, _, trace_id in traces}))
-    found |= {pk for pk, tenant_id, trace_id in traces if (tenant_id, trace_id) in listed or ("", trace_id) in listed}
+    found: set[int] = set()
+    for keeper in retention_hooks.keepers():
+        found |= keeper(traces)
     return found & pks
 
 
-def _referenced_by_analyses(trace_ids: list[str]) -> set[tuple[str, str]]:
-    """``(analysis tenant, trace id)`` for the ``trace_ids`` listed on either side of any regression analysis.
-
-    The id lists are JSON arrays. PostgreSQL tests each row with ``?|`` (any of
-    these strings is an element; ``has_any_keys``), SQLite expands the arrays
-    with ``json_each``; either way the database answers, not Python.
-    """
-    analysis = apps.get_model("regression", "RegressionAnalysis")
-    wanted = set(trace_ids)
-    if connection.vendor == "postgresql":
-        rows = analysis.objects.filter(
-            Q(baseline_trace_ids__has_any_keys=trace_ids) | Q(candidate_trace_ids__has_any_keys=trace_ids)
-        ).values_list("tenant_id", "baseline_trace_ids", "candidate_trace_ids")
-        return {(tenant_id, trace_id) for tenant_id, *sides in rows for side in sides for trace_id in side
-                if trace_id in wanted}
-    if connection.vendor == "sqlite":
-        table = connection.ops.quote_name(analysis._meta.db_table)
-        marks = ", ".join(["%s"] * len(trace_ids))
-        sql = " UNION ".join(
-            f"SELECT a.tenant_id, j.value FROM {table} AS a, json_each(a.{column}) AS j WHERE j.value IN ({marks})"
-            for column in ("baseline_trace_ids", "candidate_trace_ids")
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*trace_ids, *trace_ids])
-            return {(row[0], row[1]) for row in cursor.fetchall()}
-    # Any other database: read the lists (slow, but correct).
-    found: set[tuple[str, str]] = set()
-    rows = analysis.objects.values_list("tenant_id", "baseline_trace_ids", "candidate_trace_ids")
-    for tenant_id, *sides in rows.iterator(chunk_size=2000):
-        found |= {(tenant_id, trace_id) for side in sides for trace_id in side if trace_id in wanted}
-    return found
-
-
 def _delete_batch(doomed: list[TraceKey], counts: PurgeCounts, *, dry_run: bool) -> None:
-    replan_event = apps.get_model("controlloop", "ReplanEvent")
-    replan_ledger = apps.get_model("controlloop", "ReplanLedger")
     pks = [pk for pk, _, _ in doomed]
-    # Replan events and ledger rows name a trace by tenant and trace id.
-    by_tenant: dict[str, list[str]] = {}
-    for _, tenant_id, trace_id in doomed:
-        by_tenant.setdefault(tenant_id, []).append(trace_id)
-    named = Q(pk__in=[])
-    for tenant_id, trace_ids in by_tenant.items():
-        named |= Q(tenant_id=tenant_id, trace_id__in=trace_ids)
-    events = replan_event.objects.filter(named)
     steps: list[tuple[str, QuerySet]] = [
         ("stage_payloads", StagePayload.objects.filter(stage_run__trace_id__in=pks)),
         ("stage_runs", StageRun.objects.filter(trace_id__in=pks)),
         ("asset_usages", TraceAssetUsage.objects.filter(trace_id__in=pks)),
-        # Follow-ups (decisions, executions) point at their request: they go first.
-        ("replan_events", events.filter(request__isnull=False)),
-        ("replan_events", events.filter(request__isnull=True)),
-        ("replan_ledgers", replan_ledger.objects.filter(named)),
+        # Rows of higher apps that name these traces (the control loop's events and ledger).
+        *(step for dependents in retention_hooks.dependents() for step in dependents(doomed)),
         ("traces", Trace.objects.filter(pk__in=pks)),
     ]
     for name, queryset in steps:
