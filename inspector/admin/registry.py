@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -13,12 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
-from access.tenancy import draft_scope_for, scope_for
+from access.tenancy import scope_for
 from inspector import selectors, trace_page, trace_panels
-from kernel.errors import ServiceError
-
 from inspector.admin_paging import LargeTablePaginator
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from kernel.errors import ServiceError
 
 
 class ReadOnlyAdminMixin:
@@ -94,11 +92,6 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("<path:object_id>/compare/", view(self.compare_view), name="inspector_trace_compare"),
             path("by-id/<str:trace_id>/", view(self.by_trace_id_view), name="inspector_trace_by_id"),
-            path("<path:object_id>/test-overrides/", view(self.overrides_view), name="inspector_trace_overrides"),
-            path("<path:object_id>/test-overrides/preview/", view(self.override_preview_view),
-                 name="inspector_trace_override_preview"),
-            path("<path:object_id>/test-overrides/<int:test_id>/", view(self.override_result_view),
-                 name="inspector_trace_override_result"),
             *super().get_urls(),
         ]
 
@@ -132,9 +125,9 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
                 {"trace": trace.trace_id, "tenant": trace.tenant_id}),
             "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
-            "overrides_url": reverse("admin:inspector_trace_overrides", args=[trace.pk])
-            if self.has_test_mode_permission(request) else "",
+            "overrides_url": "",
             "has_view_permission": True,
+            **self.trace_page_links(request, trace),
         }
         return TemplateResponse(request, "admin/inspector/trace/trace_page.html", context)
 
@@ -163,84 +156,9 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/inspector/trace/compare.html", context)
 
-    def has_test_mode_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perms(["inspector.use_test_mode", "inspector.run_pipeline"])
-
-    def _test_mode_trace(self, request: HttpRequest, object_id: str) -> Trace:
-        trace = self._trace_or_404(request, object_id)
-        if not self.has_test_mode_permission(request):
-            raise PermissionDenied
-        return trace
-
-    def overrides_view(self, request: HttpRequest, object_id: str):
-        """Test mode for a trace: pick asset versions, preview, confirm, run in the background."""
-        from inspector import override_screen
-        from regression.services.override_tests import override_test_start
-
-        trace = self._test_mode_trace(request, object_id)
-        trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
-        error = ""
-        if request.method == "POST":
-            try:
-                overrides = override_screen.parse_overrides(json.loads(request.POST.get("overrides") or "{}"))
-                test = override_test_start(trace=trace, overrides=overrides, reason=request.POST.get("reason", ""),
-                                           baseline_trace_id=request.POST.get("baseline", ""), user=request.user,
-                                           scope=scope_for(request.user), drafts=draft_scope_for(request.user))
-            except (ServiceError, ValueError) as exc:
-                error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
-            else:
-                self.log_change(request, trace, f"Test with overrides {json.dumps(overrides)} "
-                                                f"against {test.baseline_trace.trace_id}: {test.reason}")
-                return HttpResponseRedirect(reverse("admin:inspector_trace_override_result",
-                                                    args=[trace.pk, test.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Test trace {trace.trace_id} with overrides",
-            "trace": trace,
-            "error": error,
-            "picker": override_screen.picker_data(trace),
-            "preview_url": reverse("admin:inspector_trace_override_preview", args=[trace.pk]),
-            "posted": request.POST if request.method == "POST" else {},
-        }
-        return TemplateResponse(request, "admin/inspector/trace/overrides.html", context, status=400 if error else 200)
-
-    def override_preview_view(self, request: HttpRequest, object_id: str):
-        from django.http import JsonResponse
-
-        from inspector import override_screen
-
-        trace = self._test_mode_trace(request, object_id)
-        version = request.GET.get("version", "")
-        if not version.isdigit():
-            return JsonResponse({"detail": "version must be a number"}, status=400)
-        try:
-            preview = override_screen.spec_preview(trace, request.GET.get("type", ""), request.GET.get("name", ""),
-                                                   int(version))
-        except ServiceError as exc:
-            return JsonResponse({"detail": exc.message}, status=exc.status_code)
-        return JsonResponse(preview)
-
-    def override_result_view(self, request: HttpRequest, object_id: str, test_id: int):
-        from regression.models import OverrideTest
-
-        trace = self._test_mode_trace(request, object_id)
-        test = (OverrideTest.objects.select_related("analysis", "baseline_trace", "candidate_trace")
-                .filter(pk=test_id, trace=trace).first())
-        if test is None:
-            raise Http404("No such test run.")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Test of {trace.trace_id}",
-            "trace": trace,
-            "test": test,
-            "analysis": test.analysis,
-            "candidate": test.candidate_trace,
-            "baseline": test.baseline_trace,
-            "done": test.status in ("completed", "failed"),
-        }
-        return TemplateResponse(request, "admin/inspector/trace/override_result.html", context)
+    def trace_page_links(self, request: HttpRequest, trace: Trace) -> dict[str, str]:
+        """Links higher apps add to the trace page (regression's admin adds the override screen)."""
+        return {}
 
     def by_trace_id_view(self, request: HttpRequest, trace_id: str):
         """The page of a trace by its id: in ``?tenant=`` if given, else the first stored (``trace_pick``)."""
@@ -410,8 +328,8 @@ class AssetVersionAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Publish the selected draft version", permissions=["publish"])
     def publish_selected(self, request, queryset) -> None:
-        from kernel.errors import ServiceError
         from inspector.services import asset_version_publish
+        from kernel.errors import ServiceError
 
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to publish.", messages.ERROR)
