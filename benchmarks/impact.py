@@ -31,9 +31,9 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
 
+        from impact.report import asset_impact
         from inspector.models import Asset
         from inspector.services import asset_create, asset_version_create, asset_version_publish
-        from regression.impact.report import asset_impact
         from tests.factories import VALID_SPECS
 
         version_ids = {}

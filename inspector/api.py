@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -37,7 +37,6 @@ from inspector.serializers import (
     VersionCreateSerializer,
     VersionNumberSerializer,
 )
-from inspector.timeparse import parse_moment
 
 
 class TracePagination(LinksOnlyWhenThere, CursorPagination):
@@ -178,73 +177,7 @@ class TraceDiffView(generics.GenericAPIView):
         )
 
 
-class AssetImpactMixin:
-    """``…/impact`` (JSON, or ``?export=csv|json`` as a download) and ``…/traces``."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("base", OpenApiTypes.INT), OpenApiParameter("target", OpenApiTypes.INT),
-            OpenApiParameter("from", OpenApiTypes.DATETIME), OpenApiParameter("to", OpenApiTypes.DATETIME),
-            OpenApiParameter("tenant", OpenApiTypes.STR),
-            OpenApiParameter("export", OpenApiTypes.STR, enum=["csv", "json"], description="Download the report."),
-        ],
-        responses={
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The report (or ?export=json)."),
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?export=csv: history and comparison."),
-        },
-    )
-    @action(detail=True, methods=["get"])
-    def impact(self, request: Request, pk: str):
-        import json as jsonlib
-
-        from django.http import HttpResponse
-
-        from regression.impact.report import asset_impact, impact_csv
-
-        asset = self.get_object()
-        params = request.query_params
-        report = asset_impact(asset=asset, base=params.get("base"), target=params.get("target"),
-                              start=_when(params.get("from"), "from"), end=_when(params.get("to"), "to"),
-                              tenant=params.get("tenant", ""), scope=scope_for(request.user))
-        export = params.get("export", "")
-        if export == "csv":
-            response = HttpResponse(impact_csv(report), content_type="text/csv")
-        elif export == "json":
-            response = HttpResponse(jsonlib.dumps(report, indent=2, default=str), content_type="application/json")
-        elif export:
-            raise InvalidInput("export must be csv or json", field="export")
-        else:
-            return Response(report)
-        response["Content-Disposition"] = f'attachment; filename="impact-{asset.asset_type}-{asset.name}.{export}"'
-        return response
-
-    @extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT)], responses=TraceListSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=TracePagination)
-    def traces(self, request: Request, pk: str) -> Response:
-        from django.db.models import Exists, OuterRef
-
-        from inspector.models import TraceAssetUsage
-
-        asset = self.get_object()
-        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
-        version = request.query_params.get("version")
-        if version is not None:
-            if not is_natural(version):
-                raise InvalidInput("version must be a number", field="version")
-            usage = usage.filter(asset_version__version=int(version))
-        traces = selectors.trace_list(filters={}, scope=scope_for(request.user)).filter(Exists(usage))
-        page = self.paginate_queryset(traces)
-        return self.get_paginated_response(TraceListSerializer(page, many=True).data)
-
-
-def _when(raw: str | None, field: str):
-    try:
-        return parse_moment(raw, end_of_day=field == "to")
-    except ValueError as exc:
-        raise InvalidInput(f"{field} must be an ISO 8601 date or time", field=field) from exc
-
-
-class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
+class AssetViewSet(viewsets.ModelViewSet):
     """Assets by type and name, their versions, publish and rollback."""
 
     queryset = Asset.objects.none()
@@ -259,7 +192,6 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
         ("versions", "POST"): ["inspector.add_assetversion"],
         "publish": ["inspector.publish_assetversion"],
         "rollback": ["inspector.publish_assetversion"],
-        "impact": ["inspector.view_asset", "inspector.view_trace"],
         "traces": ["inspector.view_asset", "inspector.view_trace"],
     }
 
@@ -326,6 +258,24 @@ class AssetViewSet(AssetImpactMixin, viewsets.ModelViewSet):
             asset=self.get_object(), to_version=data["version"], note=data["note"], author=request.user
         )
         return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT)], responses=TraceListSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=TracePagination)
+    def traces(self, request: Request, pk: str) -> Response:
+        from django.db.models import Exists, OuterRef
+
+        from inspector.models import TraceAssetUsage
+
+        asset = self.get_object()
+        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
+        version = request.query_params.get("version")
+        if version is not None:
+            if not is_natural(version):
+                raise InvalidInput("version must be a number", field="version")
+            usage = usage.filter(asset_version__version=int(version))
+        traces = selectors.trace_list(filters={}, scope=scope_for(request.user)).filter(Exists(usage))
+        page = self.paginate_queryset(traces)
+        return self.get_paginated_response(TraceListSerializer(page, many=True).data)
 
 
 def _validated(serializer_class, request: Request) -> dict:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "inspector",
     "regression",
+    "impact",  # the top of the app graph: nothing imports it
     "controlloop",
     "access",
 ]

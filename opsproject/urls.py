@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("regression.urls")),
     path("", include("inspector.urls")),
     path("", include("controlloop.urls")),
+    path("", include("impact.urls")),
 ]

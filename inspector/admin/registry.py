@@ -236,55 +236,6 @@ class AssetAdmin(TenantScopedAdmin, admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [AssetVersionInline]
 
-    def get_urls(self):
-        return [path("<path:object_id>/impact/", self.admin_site.admin_view(self.impact_view),
-                     name="inspector_asset_impact"), *super().get_urls()]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}),
-                         "impact_url": reverse("admin:inspector_asset_impact", args=[object_id])}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def impact_view(self, request: HttpRequest, object_id: str):
-        """Version impact: usage, metric cards, quality radar, comparison, per-stage, risk, related, advice."""
-        from regression.impact.charts import radar_svg, usage_bars_svg
-        from regression.impact.report import asset_impact
-
-        from inspector.api import _when
-
-        asset = self.get_object(request, object_id)
-        if asset is None:
-            raise Http404("No such asset.")
-        if not (self.has_view_permission(request, asset) and request.user.has_perm("inspector.view_trace")):
-            raise PermissionDenied
-        params = request.GET
-        error, report = "", None
-        try:
-            report = asset_impact(asset=asset, base=params.get("base"), target=params.get("target"),
-                                  start=_when(params.get("from"), "from"), end=_when(params.get("to"), "to"),
-                                  tenant=params.get("tenant", ""), scope=scope_for(request.user))
-        except ServiceError as exc:
-            error = exc.message
-        charts = {}
-        if report and not report.get("empty"):
-            charts = {"radar": radar_svg(report["axes"]["base"], report["axes"]["target"],
-                                         base_label=f"v{report['base']}", target_label=f"v{report['target']}"),
-                      "bars": usage_bars_svg(report["versions"])}
-        elif report:
-            charts = {"bars": usage_bars_svg(report["versions"])}
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Impact of {asset.asset_type} {asset.name}",
-            "asset": asset,
-            "report": report,
-            "charts": charts,
-            "error": error,
-            "params": params,
-            "query": params.urlencode(),
-        }
-        return TemplateResponse(request, "admin/inspector/asset/impact.html", context, status=400 if error else 200)
-
     def get_readonly_fields(self, request, obj=None):
         # The identity of an existing asset is fixed; versions refer to it.
         if obj is not None:

@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from impact.queries import _python_percentile
+from impact.report import asset_impact
 from inspector.models import RollupDay, Trace, TraceAssetUsage, TraceRollup, UsageRollup
 from inspector.services import asset_create, asset_version_create, trace_ingest
 from inspector.services.retention import traces_purge
@@ -23,8 +25,6 @@ from inspector.services.rollups import (
     rollup_window,
     usage_rollup,
 )
-from regression.impact.queries import _python_percentile
-from regression.impact.report import asset_impact
 from tests.factories import VALID_SPECS, trace_body
 
 NOW = datetime.now(UTC)

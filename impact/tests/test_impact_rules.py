@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats as scipy_stats
 
-from regression.impact.rules import (
+from impact.rules import (
     AXIS_FORMULAS,
     RISK_RULES,
     VersionMetrics,

@@ -12,12 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from kernel.errors import InvalidInput
-from inspector.models import Asset
-from inspector.params import is_natural
-from inspector.services.rollups import RollupWindow, rollup_window
-from regression.impact import queries
-from regression.impact.rules import (
+from impact import queries
+from impact.rules import (
     AXIS_FORMULAS,
     VersionMetrics,
     compare_versions,
@@ -27,6 +23,10 @@ from regression.impact.rules import (
     related_assets,
     spec_change_size,
 )
+from inspector.models import Asset
+from inspector.params import is_natural
+from inspector.services.rollups import RollupWindow, rollup_window
+from kernel.errors import InvalidInput
 
 
 def _pick_versions(asset: Asset, base: str | None, target: str | None) -> tuple[Any, Any]:

@@ -1,6 +1,6 @@
 """Pure rules of the asset impact analyzer: quality axes, version comparison, risk and advice.
 
-The database selector (``regression.impact.queries``) turns stored traces into
+The database selector (``impact.queries``) turns stored traces into
 one ``VersionMetrics`` per asset version; everything here is a plain function
 over those figures, with no ORM and no clock, so every number on the impact
 screen can be traced back to its inputs and tested without a database.
