@@ -22,8 +22,8 @@ def run_current(count: int) -> None:
         from rest_framework.test import APIClient
 
         from inspector.models import Trace
-        from inspector.reference.assets import reference_assets_install
-        from inspector.reference.demo import QUESTIONS
+        from reference.assets import reference_assets_install
+        from reference.demo import QUESTIONS
 
         reference_assets_install()
         client = APIClient()

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "impact",  # the top of the app graph: nothing imports it
     "controlloop",
     "access",
+    # The bundled reference pipeline, a plug-in: OPS_STAGE_HANDLERS below point at it.
+    "reference",
 ]
 
 MIDDLEWARE = [
@@ -165,7 +167,7 @@ OPS_THROTTLE_RATES = {
 # stage at "inspector.pipeline.http_handler.http_stage_handler" and give its URL
 # in OPS_STAGE_HTTP_URLS to run it in another service.
 OPS_STAGE_HANDLERS = {
-    stage: envstr(f"OPS_HANDLER_{stage.upper()}", f"inspector.reference.stages.{stage}")
+    stage: envstr(f"OPS_HANDLER_{stage.upper()}", f"reference.stages.{stage}")
     for stage in ("route_plan", "validate", "execute", "compose", "present")
 }
 OPS_STAGE_HTTP_URLS = {

@@ -18,7 +18,9 @@ from django.utils import timezone
 from inspector.contracts import ExecutionContext
 from inspector.models import Trace
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_assets_install, reference_v2_install
+from reference.assets import reference_assets_install, reference_v2_install
+from regression.models import GoldenQuery
+from regression.services import golden_query_run, golden_query_set_baseline, regression_run_execute
 
 QUESTIONS = [
     "What is checkout-api?",
@@ -92,9 +94,6 @@ GOLDEN = [("checkout-events", "Events on checkout-api last 7 days"), ("orders-db
 
 def _golden_queries() -> None:
     """Golden queries pinned to their newest demo trace, each run once against the current assets."""
-    from regression.models import GoldenQuery
-    from regression.services import golden_query_run, golden_query_set_baseline, regression_run_execute
-
     for name, question in GOLDEN:
         query, created = GoldenQuery.objects.get_or_create(name=name, defaults={"question": question})
         baseline = Trace.objects.filter(question=question, test_mode=False).order_by("-started_at").first()

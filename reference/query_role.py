@@ -16,7 +16,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from inspector.reference.inventory import TABLES, connect_readonly, ensure_inventory
+from reference.inventory import TABLES, connect_readonly, ensure_inventory
 
 DEFAULT_ROLE = "ops_query"
 DEFAULT_SCHEMA = "ops_inventory"

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from inspector.reference.inventory import REFERENCE_TIME
+from reference.inventory import REFERENCE_TIME
 
 ENTITY_INTENTS = {"lookup", "dependency_path", "metric_summary", "event_history"}
 

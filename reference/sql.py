@@ -21,9 +21,9 @@ from typing import Any
 from django.conf import settings
 
 from inspector.pipeline.base import HandlerError
-from inspector.reference.inventory import connect_readonly, ensure_inventory
-from inspector.reference.sql_guard import ALLOWED_FUNCTIONS, SqlRejected, check_query, param_names, to_pyformat
 from opsproject.connections import connection_engine, sqlite_path
+from reference.inventory import connect_readonly, ensure_inventory
+from reference.sql_guard import ALLOWED_FUNCTIONS, SqlRejected, check_query, param_names, to_pyformat
 
 __all__ = ["QueryRejected", "QueryResult", "check_read_only", "connection_engine_of", "param_names", "run_query"]
 

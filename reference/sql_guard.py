@@ -1,7 +1,7 @@
 """The second line of defence for ``query`` assets: parse the SQL, allow only reads of listed tables.
 
 The first line is the database itself (a read-only role on PostgreSQL, an
-authorizer on SQLite: ``inspector/reference/sql.py``). This module parses the
+authorizer on SQLite: ``reference/sql.py``). This module parses the
 statement with sqlglot, so quoting, schema qualifiers, comments, comma joins,
 subqueries and CTEs cannot hide a table or a function from the check:
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from inspector.contracts import Reference
 from inspector.pipeline.base import HandlerError, HandlerResult, StageRequest
-from inspector.reference.routing import plan_question, since_for
-from inspector.reference.sql import check_read_only, connection_engine_of, param_names, run_query
+from reference.routing import plan_question, since_for
+from reference.sql import check_read_only, connection_engine_of, param_names, run_query
 
 MAX_REFERENCES = 200
 

@@ -96,9 +96,20 @@ def editor_client(editor) -> APIClient:
 @pytest.fixture
 def reference_assets(db):
     """Version 1 of every reference pipeline asset, published."""
-    from inspector.reference.assets import reference_assets_install
+    from reference.assets import reference_assets_install
 
     reference_assets_install()
+
+
+@pytest.fixture
+def reference_v2_drafts(reference_assets):
+    """Version 2 of three reference assets as drafts (``event_history@2`` hides info events).
+
+    For app tests that may not import the reference app themselves.
+    """
+    from reference.assets import reference_v2_install
+
+    reference_v2_install(publish=False)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.reference import inventory
-from inspector.reference.inventory import (
+from reference import inventory
+from reference.inventory import (
     ALIASES,
     REFERENCE_TIME,
     build_inventory,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from inspector.reference.assets import REFERENCE_ASSETS
-from inspector.reference.routing import extract_days, extract_entity, plan_question
+from reference.assets import REFERENCE_ASSETS
+from reference.routing import extract_days, extract_entity, plan_question
 
 PROMPT = REFERENCE_ASSETS[("prompt", "route_rules")]
 RESOLVER = REFERENCE_ASSETS[("resolver", "ci_aliases")]

@@ -11,7 +11,6 @@ from django.utils import timezone
 from inspector.contracts import ExecutionContext
 from inspector.models import Asset
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_v2_install
 from inspector.services import asset_version_publish
 from regression import services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
@@ -36,16 +35,14 @@ def test_run_against_unchanged_assets_passes(golden):
     assert run.candidate_trace.parent_trace_id == golden.current_baseline.trace.trace_id
 
 
-def test_run_with_a_behaviour_changing_override_does_not_pass(golden):
-    reference_v2_install(publish=False)
+def test_run_with_a_behaviour_changing_override_does_not_pass(golden, reference_v2_drafts):
     run = services.golden_query_run(golden_query=golden, overrides={"query": "event_history@2"})
     run.refresh_from_db()
     assert run.analysis.verdict in {"WARN", "FAIL"}
     assert any(stage["stage"] == "execute" and stage["score"] > 0 for stage in run.analysis.stage_results)
 
 
-def test_publishing_an_asset_used_by_a_baseline_enqueues_a_run(golden):
-    reference_v2_install(publish=False)
+def test_publishing_an_asset_used_by_a_baseline_enqueues_a_run(golden, reference_v2_drafts):
     asset = Asset.objects.get(name="event_history")
     asset_version_publish(version=asset.versions.get(version=2))
     run = RegressionRun.objects.get(golden_query=golden)
@@ -117,13 +114,13 @@ def test_reaper_requeues_analyses_whose_worker_died_and_fails_them_after_the_las
     assert exhausted.status == "failed" and "worker lost" in exhausted.error_message
 
 
-def test_regression_gate_command_passes_and_fails_with_junit(golden, tmp_path):
+def test_regression_gate_command_passes_and_fails_with_junit(golden, tmp_path, request):
     out = StringIO()
     junit = tmp_path / "gate.xml"
     call_command("regression_gate", "--golden", "all", "--junit", str(junit), stdout=out)
     assert "checkout-events" in out.getvalue() and "PASS" in out.getvalue()
     assert 'failures="0"' in Path(junit).read_text()
-    reference_v2_install(publish=False)
+    request.getfixturevalue("reference_v2_drafts")
     with pytest.raises(CommandError, match="at or above WARN"):
         call_command("regression_gate", "--override", "query=event_history@2", "--fail-on", "WARN",
                      "--junit", str(junit), stdout=StringIO())

@@ -9,7 +9,7 @@ from django.urls import reverse
 from inspector.contracts import ExecutionContext
 from inspector.models import AssetVersion, Trace
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_v2_install
+from reference.assets import reference_v2_install
 from regression.models import OverrideTest
 from tests.factories import UserFactory
 from tests.fixtures import grant

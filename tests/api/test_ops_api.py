@@ -3,7 +3,7 @@
 import pytest
 
 from inspector.models import Trace
-from inspector.reference.assets import reference_v2_install
+from reference.assets import reference_v2_install
 
 pytestmark = pytest.mark.usefixtures("reference_assets")
 ASK = "/ops/ask"

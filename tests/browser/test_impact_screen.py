@@ -10,7 +10,7 @@ from impact.report import asset_impact
 from inspector.contracts import ExecutionContext
 from inspector.models import Asset
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_assets_install, reference_v2_install
+from reference.assets import reference_assets_install, reference_v2_install
 from tests.browser.conftest import save_screenshot
 
 pytestmark = pytest.mark.browser

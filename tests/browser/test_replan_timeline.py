@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from inspector.contracts import ExecutionContext
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_assets_install
+from reference.assets import reference_assets_install
 from tests.browser.conftest import save_screenshot
 
 pytestmark = pytest.mark.browser

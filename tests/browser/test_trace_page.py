@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from inspector.contracts import ExecutionContext
 from inspector.models import Trace
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_assets_install
 from inspector.services import trace_ingest
+from reference.assets import reference_assets_install
 from tests.browser.conftest import save_screenshot
 from tests.factories import trace_body
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from inspector.contracts import ExecutionContext
 from inspector.models import Asset, AssetVersion
 from inspector.pipeline.runner import pipeline_run
-from inspector.reference.assets import reference_v2_install
 from inspector.services import asset_version_publish
+from reference.assets import reference_v2_install
 from regression.models import GoldenQuery, RegressionRun, WorkStatus
 from regression.services import golden_query_set_baseline, work_reap
 from regression.services.work import UNSENT_GRACE

@@ -74,7 +74,7 @@ def query_role_url(django_db_setup, django_db_blocker):
     from django.conf import settings
     from django.db import transaction
 
-    from inspector.reference.query_role import QueryRole, query_role_setup
+    from reference.query_role import QueryRole, query_role_setup
 
     with django_db_blocker.unblock(), transaction.atomic(), connection.cursor() as cursor:
         query_role_setup(cursor=cursor.cursor, wall=QueryRole(), inventory=settings.OPS_INVENTORY_PATH)

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from inspector.reference.assets import QUERIES, REFERENCE_ASSETS
-from inspector.reference.query_role import QueryRole, query_role_check
-from inspector.reference.sql import QueryRejected, run_query
+from reference.assets import QUERIES, REFERENCE_ASSETS
+from reference.query_role import QueryRole, query_role_check
+from reference.sql import QueryRejected, run_query
 from tests.factories import UserFactory
 
 TABLES = set(REFERENCE_ASSETS[("schema", "inventory_schema")]["tables"])

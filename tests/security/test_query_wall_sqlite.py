@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.reference.assets import QUERIES, REFERENCE_ASSETS
-from inspector.reference.sql import QueryRejected, run_query
+from reference.assets import QUERIES, REFERENCE_ASSETS
+from reference.sql import QueryRejected, run_query
 
 TABLES = set(REFERENCE_ASSETS[("schema", "inventory_schema")]["tables"])
 

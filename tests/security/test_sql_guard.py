@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.reference.assets import QUERIES, REFERENCE_ASSETS
-from inspector.reference.sql_guard import SqlRejected, check_query
+from reference.assets import QUERIES, REFERENCE_ASSETS
+from reference.sql_guard import SqlRejected, check_query
 
 TABLES = set(REFERENCE_ASSETS[("schema", "inventory_schema")]["tables"])
 ENGINES = ["sqlite", "postgresql"]

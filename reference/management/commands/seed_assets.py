@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from inspector.reference.assets import reference_assets_install
+from reference.assets import reference_assets_install
 
 
 class Command(BaseCommand):

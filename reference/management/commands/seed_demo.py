@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from inspector.models import Trace
-from inspector.reference.demo import seed_demo_traces
+from reference.demo import seed_demo_traces
 
 
 class Command(BaseCommand):

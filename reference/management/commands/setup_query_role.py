@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from inspector.reference.query_role import DEFAULT_ROLE, DEFAULT_SCHEMA, QueryRole, query_role_check, query_role_setup
+from reference.query_role import DEFAULT_ROLE, DEFAULT_SCHEMA, QueryRole, query_role_check, query_role_setup
 
 
 class Command(BaseCommand):
