@@ -60,6 +60,7 @@ def run_on_sqlite_and_postgresql(script: str, extra_args: list[str], sqlite_args
     with tempfile.TemporaryDirectory() as tmp:
         targets = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3", "postgresql": "postgres://postgres@127.0.0.1:5432/test"}
         for name, url in targets.items():
-            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "SECRET_KEY": "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz", "BENCH_DB": name}
+            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "BENCH_DB": name,
+                   "SECRET_KEY": "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz"}
             args = sqlite_args if name == "sqlite" and sqlite_args is not None else extra_args
             subprocess.run([sys.executable, script, "--only", "current", *args], env=env, check=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
 
@@ -19,7 +19,7 @@ def pure_decisions_per_second(count: int) -> float:
     from controlloop.contracts import DecisionInput, PastReplan, ReplanTrigger
     from controlloop.decisions import decide, default_policy
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     policy = default_policy(min_interval_seconds=1, cooling_period_seconds=5)
     triggers = [ReplanTrigger(trigger_type=t, stage_name="execute", severity=s)
                 for t in ("empty_result", "error", "timeout", "slot_missing", "unknown")

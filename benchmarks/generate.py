@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -45,7 +45,7 @@ def generate_traces(count: int, *, payload_bytes: int = 1000, seed: int = 1, pre
     from django.db import connection
 
     rng = random.Random(seed)
-    start = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = start or datetime(2026, 1, 1, tzinfo=UTC)
     # A handful of distinct payloads, reused: generation cost stays in the database.
     payloads = {stage: [_payload(stage, rng, payload_bytes) for _ in range(8)] for stage in STAGES}
     writer = _copy_writer if connection.vendor == "postgresql" else _orm_writer
@@ -71,7 +71,8 @@ def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
             run_id += 1
             blob = rng.choice(payloads[stage])
             counts = orjson.dumps({"rows": rng.randrange(50)}).decode()
-            diagnostics = '{"status": "ok", "warnings": [], "errors": [], "empty_flags": {"result_empty": false}, "counts": ' + counts + "}"
+            diagnostics = ('{"status": "ok", "warnings": [], "errors": [], "empty_flags": {"result_empty": false}, '
+                           '"counts": ' + counts + "}")
             stage_durations[stage] = rng.randrange(1, 80)
             runs.append((run_id, trace_id, stage, 1, sequence, "ok", started, stage_durations[stage], 0, 0,
                          rng.randrange(10), False, diagnostics, "{}", 900, 1200, '{"stage": "' + stage + '"}',
@@ -101,8 +102,9 @@ USAGE_COLUMNS = ("id", "trace_id", "stage", "asset_type", "asset_name", "version
 
 
 def _max_ids():
-    from inspector.models import StageRun, Trace, TraceAssetUsage
     from django.db.models import Max
+
+    from inspector.models import StageRun, Trace, TraceAssetUsage
 
     return tuple(model.objects.aggregate(m=Max("id"))["m"] or 0 for model in (Trace, StageRun, TraceAssetUsage))
 

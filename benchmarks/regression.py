@@ -88,6 +88,7 @@ def run_random_pair(pairs: int) -> None:
     """Analyse ``pairs`` consecutive pairs of generated traces (as benchmarks/scale.py does)."""
     with benchmark_database() as vendor:
         from generate import generate_traces
+
         from regression.models import RegressionAnalysis
         from regression.services import analysis_execute
 

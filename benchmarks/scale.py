@@ -44,7 +44,7 @@ import statistics
 import sys
 import time
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import _django  # noqa: F401 — sys.path and DJANGO_SETTINGS_MODULE
@@ -119,6 +119,7 @@ def _superuser():
 def _assets() -> dict[tuple[str, str, int], int]:
     """Five registry assets (the generator's), version 1 published and version 2 a draft."""
     from generate import ASSETS
+
     from inspector.models import Asset
     from inspector.services import asset_create, asset_version_create, asset_version_publish
     from tests.factories import VALID_SPECS
@@ -151,7 +152,6 @@ def _loaded() -> int:
 def load(count: int, payload_bytes: int) -> None:
     from django.core.management import call_command
     from django.db import connection
-
     from generate import generate_traces
 
     started = time.perf_counter()
@@ -161,7 +161,7 @@ def load(count: int, payload_bytes: int) -> None:
     # The generated history ends when the first load started: the newest traces are "recent".
     start_text = _meta_get("start")
     if start_text is None:
-        start = (datetime.now(timezone.utc) - timedelta(seconds=7 * count)).replace(microsecond=0)
+        start = (datetime.now(UTC) - timedelta(seconds=7 * count)).replace(microsecond=0)
         _meta_set("start", start.isoformat())
         _meta_set("payload_bytes", payload_bytes)
     else:
@@ -244,10 +244,10 @@ def _replan_events(count: int, start: datetime) -> None:
                 severity = rng.choice(SEVERITIES)
                 before = {"intent": "event_history", "params": {"days": 1, "limit": 50}}
                 after = {"intent": "event_history", "params": {"days": 7, "limit": 200}}
-                common = dict(trace_id=_trace_id(number), tenant_id=TENANTS[number % 5], policy=policy,
-                              trigger_type=trigger, stage_name=stage, severity=severity,
-                              trigger_reason=f"{trigger} in {stage}", trigger_raw=f"{trigger} {stage} generated",
-                              attempt=1, max_attempts=2)
+                common = {"trace_id": _trace_id(number), "tenant_id": TENANTS[number % 5], "policy": policy,
+                              "trigger_type": trigger, "stage_name": stage, "severity": severity,
+                              "trigger_reason": f"{trigger} in {stage}", "trigger_raw": f"{trigger} {stage} generated",
+                              "attempt": 1, "max_attempts": 2}
                 requests.append(ReplanEvent(kind="request", created_at=at, **common))
                 approved = rng.random() < 0.7
                 details.append((at, common, approved, before, after))
@@ -636,15 +636,14 @@ def _bench_ingest(results: Results, count: int, workers: int, user) -> None:
     """One client in this process; ``workers`` clients as forked processes (like gunicorn workers: no shared GIL)."""
     import multiprocessing
 
+    from django.conf import settings
     from django.db import connection
+    from django.test.utils import override_settings
 
     from inspector.models import Trace
     from tests.factories import trace_body
 
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    run_id = datetime.now(timezone.utc).strftime("%H%M%S%f")
+    run_id = datetime.now(UTC).strftime("%H%M%S%f")
     variants = [(n, True) for n in sorted({1, workers})]
     if hasattr(settings, "OPS_INGEST_SYNCHRONOUS_COMMIT"):  # the commit need not wait for the WAL flush
         variants += [(n, False) for n in sorted({1, workers})]

@@ -14,15 +14,15 @@ from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
-from inspector.pagination import LinksOnlyWhenThere
 from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import replan_decide
 from controlloop.triggers import safe_parse_trigger
-from kernel.errors import Conflict, NotFound
 from inspector.models import Trace
+from inspector.pagination import LinksOnlyWhenThere
 from inspector.permissions import ModelPermissions
 from inspector.selectors import trace_pick
+from kernel.errors import Conflict, NotFound
 
 
 class ReplanPolicyViewSet(viewsets.ModelViewSet):

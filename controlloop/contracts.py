@@ -6,7 +6,7 @@ on these only, so they are testable without a database.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import jsonpatch
@@ -31,7 +31,7 @@ DecisionKind = Literal["auto_retry", "ask_user", "stop_with_guidance"]
 Veto = Literal["", "trigger_not_allowed", "no_replans_left", "breaker_open", "severity_too_low", "interval", "cooling"]
 StageScope = Literal["route_plan", "validate", "execute", "compose", "present"]
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ReplanTrigger(Contract):

@@ -9,8 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from controlloop.contracts import DecisionInput, PastReplan, ReplanDecision, ReplanTrigger
-from controlloop.contracts import EPOCH, TRIGGER_TYPES
+from controlloop.contracts import EPOCH, TRIGGER_TYPES, DecisionInput, PastReplan, ReplanDecision, ReplanTrigger
 from controlloop.decisions import DEFAULT_RULES, decide
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
 

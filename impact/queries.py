@@ -100,8 +100,10 @@ def version_metrics(version: AssetVersion, stages: list[str], window: RollupWind
     # index-only scan of the covering index: 13 ms instead of 75 ms at 50k rows.
     aggregates: dict[str, Any] = {
         "traces": Count("*"), "first": Min("started_at"), "last": Max("started_at"),
-        "errors": Count("asset_version_id", filter=Q(status="error")), "warnings": Count("asset_version_id", filter=Q(status="warning")),
-        "replans": Count("asset_version_id", filter=Q(replanned=True)), "empties": Count("asset_version_id", filter=Q(result_empty=True)),
+        "errors": Count("asset_version_id", filter=Q(status="error")),
+        "warnings": Count("asset_version_id", filter=Q(status="warning")),
+        "replans": Count("asset_version_id", filter=Q(replanned=True)),
+        "empties": Count("asset_version_id", filter=Q(result_empty=True)),
         "refs": Avg("references_count"), "rows": Avg("rows_count"),
     }
     if _is_postgres():

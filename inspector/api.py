@@ -17,13 +17,12 @@ from rest_framework.response import Response
 from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from inspector import selectors, services
-from inspector.permissions import ModelPermissions
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
-from kernel.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
+from inspector.models import Asset, Trace
 from inspector.pagination import LinksOnlyWhenThere
 from inspector.params import is_natural
-from inspector.models import Asset, Trace
+from inspector.permissions import ModelPermissions
 from inspector.serializers import (
     AssetCreateSerializer,
     AssetSerializer,
@@ -37,6 +36,7 @@ from inspector.serializers import (
     VersionCreateSerializer,
     VersionNumberSerializer,
 )
+from kernel.errors import InvalidInput, NotFound
 
 
 class TracePagination(LinksOnlyWhenThere, CursorPagination):

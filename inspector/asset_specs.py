@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from kernel.connections import CONNECTION_NAME, DEFAULT_CONNECTION
 from kernel.contracts import Contract
-from opsproject.connections import CONNECTION_NAME, DEFAULT_CONNECTION
 
 _CONNECTION_DETAIL_KEYS = {
     "url", "uri", "dsn", "host", "hostname", "port", "path", "file", "filename", "database", "dbname", "engine",

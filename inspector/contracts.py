@@ -7,7 +7,7 @@ Convert at the edges only: HTTP in → ``model_validate``, out → ``model_dump`
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -42,7 +42,7 @@ def _to_utc(value: datetime) -> datetime:
     # Stored and compared in UTC; an offset PostgreSQL cannot hold (beyond
     # ±15:59) or an instant outside the calendar becomes a 400, not a 500.
     try:
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     except OverflowError as exc:
         raise ValueError("date out of range") from exc
 

@@ -14,10 +14,10 @@ from rest_framework.views import APIView
 from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
-from kernel.errors import InvalidInput
 from inspector.pipeline.runner import pipeline_run
 from inspector.pipeline.stage_test import stage_test
 from inspector.serializers import TraceDetailSerializer
+from kernel.errors import InvalidInput
 
 RUN = "inspector.run_pipeline"
 TEST_MODE = "inspector.use_test_mode"

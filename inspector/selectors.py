@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from kernel.errors import InvalidInput, NotFound
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from kernel.errors import InvalidInput, NotFound
 
 TRACE_LIST_FIELDS = (
     "id",

@@ -250,7 +250,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 class AssetCreateSerializer(serializers.Serializer):
     tenant_id = serializers.CharField(max_length=64, default="default")
-    asset_type = serializers.ChoiceField(choices=[c for c in Asset._meta.get_field("asset_type").choices])
+    asset_type = serializers.ChoiceField(choices=list(Asset._meta.get_field("asset_type").choices))
     name = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=200)
     description = serializers.CharField(allow_blank=True, default="")
     spec = serializers.JSONField(required=False, help_text="When given, version 1 is created as a draft.")

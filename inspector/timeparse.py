@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -32,6 +31,6 @@ def to_utc(moment: datetime) -> datetime:
     offset beyond ±15:59, which Python (and so a query string) allows.
     """
     try:
-        return moment.astimezone(dt_timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError as exc:
         raise ValueError("date out of range") from exc

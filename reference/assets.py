@@ -28,7 +28,8 @@ ROUTE_RULES: list[dict[str, Any]] = [
      "keywords": ["events", "incidents", "incident", "alerts", "deploys", "history", "changes"]},
     {"intent": "aggregate", "kind": "plan", "query": "ci_count", "keywords": ["how many", "count", "breakdown"]},
     {"intent": "list", "kind": "plan", "query": "ci_list", "keywords": ["list", "all", "which", "show all"]},
-    {"intent": "lookup", "kind": "plan", "query": "ci_lookup", "keywords": ["what is", "show", "describe", "who owns", "where is"]},
+    {"intent": "lookup", "kind": "plan", "query": "ci_lookup",
+     "keywords": ["what is", "show", "describe", "who owns", "where is"]},
 ]
 
 QUERIES: dict[str, dict[str, Any]] = {

@@ -26,7 +26,7 @@ import random
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -287,12 +287,12 @@ _STORY_EVENTS: tuple[tuple[str, str, str, str, str], ...] = (
 
 def _parse_ts(value: str) -> datetime:
     """Parse our ``YYYY-MM-DDTHH:MM:SSZ`` strings into aware UTC datetimes."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _format_ts(value: datetime) -> str:
     """Format as ISO 8601 UTC with ``Z``: lexical order equals time order."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _REF = _parse_ts(REFERENCE_TIME)

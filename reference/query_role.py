@@ -72,7 +72,7 @@ def _copy_inventory(cursor, schema: str, path: Path) -> dict[str, int]:
     counts = {}
     with contextlib.closing(connect_readonly(path)) as source:
         for table in TABLES:
-            columns = source.execute(f"PRAGMA table_info({table})").fetchall()  # noqa: S608 - fixed names
+            columns = source.execute(f"PRAGMA table_info({table})").fetchall()
             target = sql.Identifier(schema, table)
             definition = sql.SQL(", ").join(
                 sql.SQL("{} {}{}").format(sql.Identifier(name), sql.SQL(_COLUMN_TYPES.get(kind.upper(), "text")),
@@ -81,7 +81,7 @@ def _copy_inventory(cursor, schema: str, path: Path) -> dict[str, int]:
             )
             cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
             cursor.execute(sql.SQL("CREATE TABLE {} ({})").format(target, definition))
-            rows = source.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 - fixed names
+            rows = source.execute(f"SELECT * FROM {table}").fetchall()
             placeholders = sql.SQL(", ").join(sql.Placeholder() * len(columns))
             cursor.executemany(sql.SQL("INSERT INTO {} VALUES ({})").format(target, placeholders), rows)
             counts[table] = len(rows)

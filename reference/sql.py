@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 
 from inspector.pipeline.base import HandlerError
-from opsproject.connections import connection_engine, sqlite_path
+from kernel.connections import connection_engine, sqlite_path
 from reference.inventory import connect_readonly, ensure_inventory
 from reference.sql_guard import ALLOWED_FUNCTIONS, SqlRejected, check_query, param_names, to_pyformat
 

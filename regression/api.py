@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from access.permissions import TenantInBodyPermission
 from access.tenancy import scope_for
 from inspector.permissions import ModelPermissions
+from inspector.serializers import ErrorDetailSerializer
 from regression import selectors, services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
-from inspector.serializers import ErrorDetailSerializer
 from regression.serializers import (
     AnalysisSerializer,
     AnalyzeRequestSerializer,

@@ -10,8 +10,8 @@ import jsonpointer
 from django.db.models import Q
 
 from inspector.contracts import ASSET_TYPES, STAGE_ORDER
-from kernel.errors import InvalidInput, NotFound
 from inspector.models import Asset, AssetVersion, Trace
+from kernel.errors import InvalidInput, NotFound
 
 
 def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
@@ -45,7 +45,7 @@ def picker_data(trace: Trace) -> dict[str, Any]:
         })
     counts = {asset_type: sum(1 for row in rows if row["type"] == asset_type) for asset_type in ASSET_TYPES}
     return {"traceId": trace.trace_id, "assets": rows, "counts": counts, "consumers": consumers,
-            "stages": [s for s in STAGE_ORDER]}
+            "stages": list(STAGE_ORDER)}
 
 
 def spec_preview(trace: Trace, asset_type: str, name: str, version: int) -> dict[str, Any]:

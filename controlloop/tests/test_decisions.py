@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from controlloop.contracts import DecisionInput, PastReplan, PatchSpec, PolicySnapshot, ReplanTrigger
 from controlloop.decisions import DEFAULT_RULES, apply_patch, breaker_open, decide, default_policy
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN: dict[str, Any] = {"asset": "errors_by_service", "params": {"days": 1, "environment": "prod", "limit": 100}}
 
 

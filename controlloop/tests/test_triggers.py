@@ -6,7 +6,7 @@ Pure tests: no database.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from controlloop.contracts import EPOCH, TRIGGER_TYPES, ReplanTrigger
 from controlloop.triggers import ALIASES, normalise, safe_parse_trigger, severity_of
 
-NOW = datetime(2025, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
 
 # --- examples ---------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_json_string_is_parsed_as_a_dict():
     assert trigger.stage_name == "execute"
     assert trigger.severity == "critical"
     assert trigger.reason == "slow"
-    assert trigger.timestamp == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert trigger.timestamp == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert trigger.metadata == {"ms": 31000}
     assert trigger.trigger_raw == text
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from inspector.contracts import ExecutionContext, StageDiagnostics, StageInput, StageOutput
-from kernel.errors import ServiceError
 from inspector.pipeline.base import AssetLookup, HandlerError, HandlerResult, ResolvedAsset, StageHandler, StageRequest
+from kernel.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class StageExecutor:
             # Configuration problems (no published asset, bad override) are the
             # caller's to report as 4xx, not a stage failure to store.
             raise
-        except Exception as exc:  # noqa: BLE001 — the point is that nothing escapes
+        except Exception as exc:
             if not isinstance(exc, HandlerError):
                 logger.exception("stage %s handler raised", stage_input.stage)
             output = self._error_output(stage_input, exc, handler_ms)

@@ -14,10 +14,9 @@ from access.errors import TenantForbidden
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
 from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
-from kernel.errors import InvalidInput, ServiceError
 from inspector.models import Asset, AssetVersion
 from inspector.pipeline.base import HandlerError, ResolvedAsset
-
+from kernel.errors import InvalidInput, ServiceError
 
 MULTI_NAMED_TYPES = frozenset({"query"})
 

@@ -27,12 +27,12 @@ from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, AppliedAsset, ExecutionContext, StageInput, StageRunIn, TraceIn
-from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.executor import StageExecution, StageExecutor
 from inspector.pipeline.ports import replan_loop_for
 from inspector.pipeline.resolution import AssetResolver, validate_overrides
 from inspector.services.traces import trace_ingest
+from kernel.errors import InvalidInput
 
 STAGES_BY_ROUTE: dict[str, tuple[str, ...]] = {
     "plan": STAGE_ORDER,

@@ -13,12 +13,12 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, ExecutionContext, StageInput, StageOutput
-from kernel.errors import InvalidInput
 from inspector.pipeline.diff import stage_output_diff
 from inspector.pipeline.executor import StageExecution, StageExecutor
 from inspector.pipeline.resolution import AssetResolver, validate_overrides
 from inspector.pipeline.runner import pipeline_execute
 from inspector.selectors import stage_run_with_payload
+from kernel.errors import InvalidInput
 
 
 @dataclass

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
-from kernel.errors import Conflict, InvalidInput
 from inspector.models import Asset, AssetVersion, TraceAssetUsage
 from inspector.models.assets import AssetType
 from inspector.signals import asset_version_published
+from kernel.errors import Conflict, InvalidInput
 
 
 def asset_create(

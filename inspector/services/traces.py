@@ -12,7 +12,6 @@ from django.db import IntegrityError, connection, transaction
 from access.errors import TenantForbidden
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import TraceBatchIn, TraceIn
-from kernel.errors import Conflict, InvalidInput, PayloadTooLarge
 from inspector.models import Trace
 from inspector.services.payloads import (
     SerializedPayload,
@@ -23,6 +22,7 @@ from inspector.services.payloads import (
 from inspector.services.registry_cache import registry_cache_clear
 from inspector.services.rollups import note_traces_written
 from inspector.services.trace_rows import PreparedTrace, traces_write
+from kernel.errors import Conflict, InvalidInput, PayloadTooLarge
 
 
 def trace_ingest(*, payload: dict[str, Any] | TraceIn, scope: TenantScope = EVERY_TENANT) -> tuple[Trace, bool]:

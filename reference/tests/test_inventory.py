@@ -7,7 +7,7 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,12 @@ from reference.inventory import (
 )
 
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-REF = datetime(2026, 1, 15, tzinfo=timezone.utc)
+REF = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 def _ts(value: str) -> datetime:
     assert TS_RE.match(value), value
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _fmt(value: datetime) -> str:

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.selectors import trace_pick
+from kernel.errors import InvalidInput
 from regression import selectors
 from regression.engine import ScoringConfig, compare_pair
 from regression.models import RegressionAnalysis, WorkStatus
@@ -80,7 +80,7 @@ def analysis_execute(*, analysis_id) -> RegressionAnalysis | None:
         analysis = RegressionAnalysis.objects.get(pk=analysis_id)
         try:
             result = _compute(analysis)
-        except Exception as exc:  # noqa: BLE001 — stored on the row, then re-raised for the task log
+        except Exception as exc:
             claim.fail(f"{type(exc).__name__}: {exc}")
             raise
         claim.complete(**result)

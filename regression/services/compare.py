@@ -6,8 +6,8 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import StageOutput
-from kernel.errors import InvalidInput, NotFound
 from inspector.selectors import trace_visible
+from kernel.errors import InvalidInput, NotFound
 from regression import selectors
 from regression.engine import ScoringConfig, StageSnapshot, compare_stage
 

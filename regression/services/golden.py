@@ -7,10 +7,10 @@ from django.db.models import ProtectedError
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
-from kernel.errors import Conflict, InvalidInput
 from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
+from kernel.errors import Conflict, InvalidInput
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.services.analyses import analysis_owned_execute
 from regression.services.work import work_claim, work_send_on_commit
@@ -102,7 +102,7 @@ def regression_run_execute(*, run_id: int) -> RegressionRun | None:
                     RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
                 analysis_id = analysis.pk
             analysis_owned_execute(analysis_id=analysis_id)
-        except Exception as exc:  # noqa: BLE001 — recorded on the run, then re-raised for the task log
+        except Exception as exc:
             claim.fail(f"{type(exc).__name__}: {exc}")
             raise
         claim.complete()

@@ -6,10 +6,10 @@ from django.db import transaction
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
-from kernel.errors import InvalidInput
 from inspector.models import Trace
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
+from kernel.errors import InvalidInput
 from regression.models import OverrideTest, RegressionAnalysis
 from regression.services.analyses import analysis_owned_execute
 from regression.services.work import work_claim, work_send_on_commit
@@ -66,7 +66,7 @@ def override_test_execute(*, test_id: int) -> OverrideTest | None:
                     OverrideTest.objects.filter(pk=test_id).update(candidate_trace=candidate, analysis=analysis)
                 analysis_id = analysis.pk
             analysis_owned_execute(analysis_id=analysis_id)
-        except Exception as exc:  # noqa: BLE001 — recorded for the status view, then re-raised for the task log
+        except Exception as exc:
             claim.fail(f"{type(exc).__name__}: {exc}")
             raise
         claim.complete()

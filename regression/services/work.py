@@ -103,7 +103,7 @@ def _send(kind: _Kind, pk: Any, **options) -> bool:
     arg = str(pk) if kind.model is RegressionAnalysis else pk
     try:
         task.apply_async((arg,), **options)
-    except Exception:  # noqa: BLE001
+    except Exception:
         if task.app.conf.task_always_eager:
             # In-process execution: the task itself failed (and recorded it on its row).
             logger.exception("%s(%r) failed", task.name, arg)
@@ -196,7 +196,7 @@ class _Heartbeats:
             time.sleep(settings.OPS_HEARTBEAT_INTERVAL_S)
             try:
                 self.beat_once()
-            except Exception:  # noqa: BLE001 — a database blip must not end the heartbeat thread
+            except Exception:
                 logger.exception("could not refresh the heartbeat of the claims held")
             finally:
                 connections.close_all()  # this thread's connections only

@@ -97,8 +97,8 @@ def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logg
 
 
 def test_trace_page_permissions(client, db):
-    from tests.fixtures import grant
     from tests.factories import UserFactory
+    from tests.fixtures import grant
 
     trace, _ = trace_ingest(payload=trace_body(trace_id="t-perm"))
     staff = UserFactory(username="nostaff-perm", password="pw", is_staff=True)

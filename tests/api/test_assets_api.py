@@ -107,8 +107,8 @@ def test_publisher_permission_is_separate_from_version_creation(editor):
     from django.contrib.auth.models import Permission
     from rest_framework.test import APIClient
 
-    from tests.fixtures import grant
     from tests.factories import UserFactory
+    from tests.fixtures import grant
 
     author = grant(UserFactory(), "inspector.view_asset", "inspector.view_assetversion", "inspector.add_assetversion")
     client = APIClient()

@@ -24,7 +24,7 @@ class _StageService(BaseHTTPRequestHandler):
 
     server: _RecordingServer
 
-    def do_POST(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.last_headers = dict(self.headers.items())
         self.server.last_body = json.loads(raw)
@@ -66,7 +66,7 @@ class _StageService(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep pytest output clean
 
 

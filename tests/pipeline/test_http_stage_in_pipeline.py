@@ -12,7 +12,7 @@ from inspector.selectors import stage_run_with_payload
 
 
 class _ComposeService(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         rows = [row for result in body["stage_input"]["prev_output"]["tool_results"] for row in result["rows"]]
         output = {"stage": "compose", "duration_ms": 1,

@@ -3,12 +3,12 @@
 import pytest
 
 from inspector.contracts import ExecutionContext
-from kernel.errors import InvalidInput
 from inspector.models import AssetVersion, StageRun, Trace, TraceAssetUsage
 from inspector.pipeline.resolution import PipelineNotConfigured
 from inspector.pipeline.runner import pipeline_run
 from inspector.selectors import stage_run_with_payload
 from inspector.services import asset_version_create
+from kernel.errors import InvalidInput
 from reference.assets import reference_v2_install
 from reference.inventory import connect_readonly, ensure_inventory
 

@@ -157,7 +157,7 @@ def test_any_database_outage_in_the_api_is_a_503_with_a_json_detail(monkeypatch)
 
     client = client_for(UserFactory(is_superuser=True, is_staff=True))
     for error in (OperationalError("server closed the connection unexpectedly"), InterfaceError("connection closed")):
-        def fail(**kwargs):
+        def fail(error=error, **kwargs):
             raise error
 
         monkeypatch.setattr("inspector.services.trace_ingest", fail)

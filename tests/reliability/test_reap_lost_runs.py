@@ -72,7 +72,7 @@ def test_the_last_attempt_ends_failed_with_its_analysis(claimed, refused_broker_
 
 
 def test_a_fresh_heartbeat_keeps_the_claim_however_long_it_has_run(claimed, refused_broker_url):
-    run, test = claimed
+    run, _test = claimed
     RegressionRun.objects.update(started_at=timezone.now() - timedelta(hours=1), heartbeat_at=timezone.now())
     OverrideTest.objects.update(heartbeat_at=timezone.now())
     RegressionAnalysis.objects.update(heartbeat_at=timezone.now())
@@ -84,7 +84,7 @@ def test_a_fresh_heartbeat_keeps_the_claim_however_long_it_has_run(claimed, refu
 
 def test_claims_from_before_heartbeats_keep_the_time_limit_rule(claimed, refused_broker_url):
     """Rows claimed by an older worker (no heartbeat) are taken back only past the hard time limit + 60 s."""
-    run, _ = claimed
+    _run, _ = claimed
     RegressionRun.objects.update(heartbeat_at=None, started_at=timezone.now() - timedelta(seconds=60))
     assert _reap(refused_broker_url)["runs_requeued"] == 0
     RegressionRun.objects.update(

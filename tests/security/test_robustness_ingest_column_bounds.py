@@ -28,7 +28,7 @@ def test_the_bounds_are_the_ranges_of_the_columns_they_protect():
                   TraceAssetUsage._meta.get_field("duration_ms"), TraceAssetUsage._meta.get_field("version"),
                   TraceAssetUsage._meta.get_field("rows_count")):
         assert BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()] == (0, INT_COLUMN_MAX)
-    assert ASSET_NAME_MAX == TraceAssetUsage._meta.get_field("asset_name").max_length
+    assert TraceAssetUsage._meta.get_field("asset_name").max_length == ASSET_NAME_MAX
 
 
 @pytest.mark.parametrize("value", TOO_BIG)

@@ -3,7 +3,6 @@
 import pydantic
 import pytest
 
-from kernel.errors import Conflict, InvalidInput
 from inspector.models import AssetVersion
 from inspector.services import (
     asset_create,
@@ -12,6 +11,7 @@ from inspector.services import (
     asset_version_publish,
     asset_version_rollback,
 )
+from kernel.errors import Conflict, InvalidInput
 from tests.factories import VALID_SPECS
 
 pytestmark = pytest.mark.django_db

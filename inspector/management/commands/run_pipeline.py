@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inspector import selectors
 from inspector.contracts import ExecutionContext
-from kernel.errors import ServiceError
 from inspector.pipeline.resolution import overrides_from_args
 from inspector.pipeline.runner import pipeline_run
 from inspector.serializers import TraceDetailSerializer
+from kernel.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kernel.errors import ServiceError
 from inspector.pipeline.resolution import overrides_from_args
+from kernel.errors import ServiceError
 from regression.models import GoldenQuery, RegressionRun
 from regression.services import golden_query_run, regression_run_execute
 

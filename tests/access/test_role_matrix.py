@@ -7,8 +7,9 @@ anonymous). Each case gets fresh data, so destructive calls do not interfere.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from django.urls import reverse
