@@ -19,7 +19,7 @@ from inspector.selectors import trace_pick
 from kernel.errors import InvalidInput
 from regression import selectors
 from regression.engine import ScoringConfig, compare_pair
-from regression.models import RegressionAnalysis, WorkStatus
+from regression.models import ClaimedWork, RegressionAnalysis, WorkStatus
 from regression.services.work import work_claim, work_send_on_commit
 from regression.statistics import compare_groups
 
@@ -69,6 +69,20 @@ def analysis_request(*, baseline_trace_ids: list[str], candidate_trace_ids: list
         )
         work_send_on_commit(item=analysis)
     return analysis
+
+
+def pair_analysis_for_candidate(*, item: ClaimedWork, candidate: Trace, baseline_id: str, **fields: Any) -> int:
+    """Store the pair analysis of a work item's new candidate trace and link both to the item, atomically.
+
+    A golden run and an override test both end this way; a retry then finds
+    the analysis on the item and does not store a second candidate.
+    """
+    with transaction.atomic():
+        analysis = RegressionAnalysis.objects.create(
+            kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id, baseline_trace_ids=[baseline_id],
+            candidate_trace_ids=[candidate.trace_id], **fields)
+        type(item).objects.filter(pk=item.pk).update(candidate_trace=candidate, analysis=analysis)
+    return analysis.pk
 
 
 def analysis_execute(*, analysis_id) -> RegressionAnalysis | None:

@@ -11,8 +11,8 @@ from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
 from kernel.errors import Conflict, InvalidInput
-from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
-from regression.services.analyses import analysis_owned_execute
+from regression.models import Baseline, GoldenQuery, RegressionRun
+from regression.services.analyses import analysis_owned_execute, pair_analysis_for_candidate
 from regression.services.work import work_claim, work_send_on_commit
 
 
@@ -94,13 +94,8 @@ def regression_run_execute(*, run_id: int) -> RegressionRun | None:
                                              baseline_trace_id=baseline_id),
                     metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
                 )
-                with transaction.atomic():
-                    analysis = RegressionAnalysis.objects.create(
-                        kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
-                        baseline_trace_ids=[baseline_id], candidate_trace_ids=[candidate.trace_id],
-                        options=query.options)
-                    RegressionRun.objects.filter(pk=run_id).update(candidate_trace=candidate, analysis=analysis)
-                analysis_id = analysis.pk
+                analysis_id = pair_analysis_for_candidate(item=run, candidate=candidate, baseline_id=baseline_id,
+                                                          options=query.options)
             analysis_owned_execute(analysis_id=analysis_id)
         except Exception as exc:
             claim.fail(f"{type(exc).__name__}: {exc}")

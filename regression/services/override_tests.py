@@ -10,8 +10,8 @@ from inspector.models import Trace
 from inspector.pipeline.resolution import validate_overrides
 from inspector.pipeline.runner import pipeline_run
 from kernel.errors import InvalidInput
-from regression.models import OverrideTest, RegressionAnalysis
-from regression.services.analyses import analysis_owned_execute
+from regression.models import OverrideTest
+from regression.services.analyses import analysis_owned_execute, pair_analysis_for_candidate
 from regression.services.work import work_claim, work_send_on_commit
 
 
@@ -58,13 +58,9 @@ def override_test_execute(*, test_id: int) -> OverrideTest | None:
                                              user_id=str(test.created_by_id or "")),
                     metadata={"override_test": test.pk, "reason": test.reason},
                 )
-                with transaction.atomic():
-                    analysis = RegressionAnalysis.objects.create(
-                        kind=RegressionAnalysis.Kind.PAIR, tenant_id=candidate.tenant_id,
-                        baseline_trace_ids=[test.baseline_trace.trace_id], candidate_trace_ids=[candidate.trace_id],
-                        created_by_id=test.created_by_id)
-                    OverrideTest.objects.filter(pk=test_id).update(candidate_trace=candidate, analysis=analysis)
-                analysis_id = analysis.pk
+                analysis_id = pair_analysis_for_candidate(item=test, candidate=candidate,
+                                                          baseline_id=test.baseline_trace.trace_id,
+                                                          created_by_id=test.created_by_id)
             analysis_owned_execute(analysis_id=analysis_id)
         except Exception as exc:
             claim.fail(f"{type(exc).__name__}: {exc}")
