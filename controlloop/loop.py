@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 
 from controlloop.contracts import ReplanTrigger
-from controlloop.detection import trigger_for
 from controlloop.services import replan_decide, replan_record_execution
+from controlloop.trigger_detection import trigger_for
 from inspector.contracts import ExecutionContext, StageOutput
 
 

@@ -86,7 +86,7 @@ def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None
 
 def version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
                     **filters: Any) -> tuple[dict[str, Any], list[float]]:
-    """``(metrics, newest durations)`` of one version; metrics match ``rules.VersionMetrics``.
+    """``(metrics, newest durations)`` of one version; metrics match ``risk.VersionMetrics``.
 
     Whole days that are rolled up are read from the roll-up
     (``inspector.services.rollups``) and the rest from the usage rows; with no

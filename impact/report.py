@@ -1,7 +1,7 @@
 """The impact report of an asset: per-version metrics, comparison, axes, risk, related assets, advice.
 
 Reads through ``queries`` (database aggregates) and applies the pure
-``rules``; nothing here is sample data.
+rules in ``risk``; nothing here is sample data.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from impact import queries
-from impact.rules import (
+from impact.risk import (
     AXIS_FORMULAS,
     VersionMetrics,
     compare_versions,

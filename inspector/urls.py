@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from inspector import api, ops_api
+from inspector import api, pipeline_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("asset-registry/assets", api.AssetViewSet, basename="asset")
@@ -11,7 +11,7 @@ urlpatterns = [
     path("inspector/traces/<str:trace_id>", api.TraceDetailView.as_view(), name="trace-detail"),
     path("inspector/traces/<str:trace_id>/diff", api.TraceDiffView.as_view(), name="trace-diff"),
     path("inspector/traces/<str:trace_id>/stages/<str:stage>", api.TraceStageView.as_view(), name="trace-stage"),
-    path("ops/ask", ops_api.AskView.as_view(), name="ops-ask"),
-    path("ops/stage-test", ops_api.StageTestView.as_view(), name="ops-stage-test"),
+    path("ops/ask", pipeline_api.AskView.as_view(), name="ops-ask"),
+    path("ops/stage-test", pipeline_api.StageTestView.as_view(), name="ops-stage-test"),
     *router.urls,
 ]

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats as scipy_stats
 
-from impact.rules import (
+from impact.risk import (
     AXIS_FORMULAS,
     RISK_RULES,
     VersionMetrics,
