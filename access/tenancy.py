@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from access.errors import TenantForbidden
-
-SHARED_TENANT = "default"
+from kernel.tenancy import SHARED_TENANT
 
 
 @dataclass(frozen=True)

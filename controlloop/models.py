@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES, VETOES, PolicySnapshot, TriggerRule
+from kernel.tenancy import SHARED_TENANT
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -101,7 +102,7 @@ class ReplanLedger(models.Model):
     """
 
     trace_id = models.CharField(max_length=128)
-    tenant_id = models.CharField(max_length=64, default="default")
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
     replans_used = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -124,7 +125,7 @@ class ReplanEvent(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     trace_id = models.CharField(max_length=128)
-    tenant_id = models.CharField(max_length=64, default="default")
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
     policy = models.ForeignKey(ReplanPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     request = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="followups")
     trigger_type = models.CharField(max_length=32, choices=_choices(TRIGGER_TYPES))

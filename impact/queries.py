@@ -26,6 +26,7 @@ from inspector.services.rollups import (
     rolled_sums,
     usage_sums,
 )
+from kernel.tenancy import SHARED_TENANT
 from regression.models import RegressionAnalysis
 
 DURATION_SAMPLE = 2000  # newest durations per version fed to the significance test
@@ -257,7 +258,7 @@ def co_applied(version_id: int, asset: Asset, **filters: Any) -> list[tuple[str,
 
 def policy_budget_ms(tenant: str) -> float:
     version = (AssetVersion.objects.filter(asset__asset_type="policy", status="published",
-                                           asset__tenant_id__in={tenant or "default", "default"})
+                                           asset__tenant_id__in={tenant or SHARED_TENANT, SHARED_TENANT})
                .only("spec").first())
     return float((version.spec or {}).get("budget_ms", 1000)) if version else 1000.0
 

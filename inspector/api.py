@@ -37,6 +37,7 @@ from inspector.serializers import (
     VersionNumberSerializer,
 )
 from kernel.errors import InvalidInput, NotFound
+from kernel.tenancy import SHARED_TENANT
 
 
 class TracePagination(LinksOnlyWhenThere, CursorPagination):
@@ -186,7 +187,7 @@ class AssetViewSet(viewsets.ModelViewSet):
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     permission_classes = [ModelPermissions, TenantWritePermission, TenantInBodyPermission]
-    body_tenant_default = "default"
+    body_tenant_default = SHARED_TENANT
     action_permissions = {
         ("versions", "GET"): ["inspector.view_assetversion"],
         ("versions", "POST"): ["inspector.add_assetversion"],

@@ -24,6 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from inspector.params import is_natural
 from kernel.contracts import Contract
+from kernel.tenancy import SHARED_TENANT
 
 # Structural limits of one trace (docs/limits.md): far above what a real run
 # produces, low enough that one request cannot make the server walk millions
@@ -169,7 +170,7 @@ class StageOutput(Contract):
 
 
 class ExecutionContext(Contract):
-    tenant_id: str = "default"
+    tenant_id: str = SHARED_TENANT
     question: str = ""
     trace_id: str = ""
     user_id: str = ""
@@ -233,7 +234,7 @@ class TraceIn(Contract):
 
     trace_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")
     parent_trace_id: str = Field(default="", max_length=128)
-    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     question: str = Field(min_length=1, max_length=10_000)
     route: Literal["plan", "direct", "reject", ""] = ""
     status: Literal["success", "warning", "error", ""] = ""
@@ -310,7 +311,7 @@ class AskRequest(Contract):
     """Body of ``POST /ops/ask``."""
 
     question: str = Field(min_length=1, max_length=10_000)
-    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     test_mode: bool = False
     asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
     baseline_trace_id: str = Field(default="", max_length=128)
@@ -329,7 +330,7 @@ class StageTestRequest(Contract):
     stage: StageName
     trace_id: str = Field(default="", max_length=128)
     question: str = Field(default="", max_length=10_000)
-    tenant_id: str = Field(default="default", min_length=1, max_length=64)
+    tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
 
     @model_validator(mode="after")

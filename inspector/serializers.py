@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from rest_framework import serializers
 
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from kernel.tenancy import SHARED_TENANT
 
 
 def trace_url(trace_id: str, tenant_id: str, tail: str = "", **query) -> str:
@@ -249,7 +250,7 @@ class AssetSerializer(serializers.ModelSerializer):
 
 
 class AssetCreateSerializer(serializers.Serializer):
-    tenant_id = serializers.CharField(max_length=64, default="default")
+    tenant_id = serializers.CharField(max_length=64, default=SHARED_TENANT)
     asset_type = serializers.ChoiceField(choices=list(Asset._meta.get_field("asset_type").choices))
     name = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=200)
     description = serializers.CharField(allow_blank=True, default="")

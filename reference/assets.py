@@ -13,6 +13,7 @@ from django.db import transaction
 
 from inspector.models import Asset
 from inspector.services import asset_create, asset_version_create, asset_version_publish
+from kernel.tenancy import SHARED_TENANT
 
 ROUTE_RULES: list[dict[str, Any]] = [
     {"intent": "refuse_write", "kind": "reject",
@@ -121,7 +122,7 @@ def _v2_specs() -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
 
 
 @transaction.atomic
-def reference_assets_install(*, tenant_id: str = "default") -> int:
+def reference_assets_install(*, tenant_id: str = SHARED_TENANT) -> int:
     """Create and publish version 1 of each reference asset that is missing; returns how many were created."""
     created = 0
     for (asset_type, name), spec in REFERENCE_ASSETS.items():
@@ -135,7 +136,7 @@ def reference_assets_install(*, tenant_id: str = "default") -> int:
 
 
 @transaction.atomic
-def reference_v2_install(*, tenant_id: str = "default", publish: bool = True) -> list[str]:
+def reference_v2_install(*, tenant_id: str = SHARED_TENANT, publish: bool = True) -> list[str]:
     """Add the version 2s (published unless ``publish`` is false); idempotent."""
     refs = []
     for (asset_type, name), (spec, note) in _v2_specs().items():

@@ -13,6 +13,7 @@ from access.permissions import TenantInBodyPermission
 from access.tenancy import scope_for
 from inspector.permissions import ModelPermissions
 from inspector.serializers import ErrorDetailSerializer
+from kernel.tenancy import SHARED_TENANT
 from regression import selectors, services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
 from regression.serializers import (
@@ -75,7 +76,7 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
     serializer_class = GoldenQuerySerializer
     filter_backends: list = []
     permission_classes = [ModelPermissions, TenantInBodyPermission]
-    body_tenant_default = "default"
+    body_tenant_default = SHARED_TENANT
     action_permissions = {
         ("baseline", "GET"): ["regression.view_baseline"],
         ("baseline", "POST"): ["regression.add_baseline"],
@@ -90,7 +91,7 @@ class GoldenQueryViewSet(viewsets.ModelViewSet):
         return scope_for(self.request.user).filter(GoldenQuery.objects.all())
 
     def perform_create(self, serializer) -> None:
-        scope_for(self.request.user).require(serializer.validated_data.get("tenant_id", "default"))
+        scope_for(self.request.user).require(serializer.validated_data.get("tenant_id", SHARED_TENANT))
         serializer.save()
 
     def perform_update(self, serializer) -> None:

@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from kernel.tenancy import SHARED_TENANT
+
 
 class Verdict(models.TextChoices):
     PASS = "PASS"
@@ -82,7 +84,7 @@ class GoldenQuery(models.Model):
     # Unique per tenant: a name another tenant uses is free (and its use is not revealed).
     name = models.SlugField(max_length=100)
     question = models.TextField()
-    tenant_id = models.CharField(max_length=64, default="default")
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
     options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides for this query's analyses.")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

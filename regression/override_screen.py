@@ -12,6 +12,7 @@ from django.db.models import Q
 from inspector.contracts import ASSET_TYPES, STAGE_ORDER
 from inspector.models import Asset, AssetVersion, Trace
 from kernel.errors import InvalidInput, NotFound
+from kernel.tenancy import SHARED_TENANT
 
 
 def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
@@ -28,7 +29,7 @@ def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]
 
 def picker_data(trace: Trace) -> dict[str, Any]:
     """Assets of the trace's tenant (and the shared default ones) with their versions."""
-    assets = (Asset.objects.filter(tenant_id__in={trace.tenant_id, "default"})
+    assets = (Asset.objects.filter(tenant_id__in={trace.tenant_id, SHARED_TENANT})
               .prefetch_related("versions__author").order_by("asset_type", "name"))
     used, consumers = _used(trace)
     rows = []
@@ -50,7 +51,7 @@ def picker_data(trace: Trace) -> dict[str, Any]:
 
 def spec_preview(trace: Trace, asset_type: str, name: str, version: int) -> dict[str, Any]:
     """The spec change an override makes, from the version the trace used to the chosen one."""
-    chosen = (AssetVersion.objects.filter(Q(asset__tenant_id__in={trace.tenant_id, "default"}),
+    chosen = (AssetVersion.objects.filter(Q(asset__tenant_id__in={trace.tenant_id, SHARED_TENANT}),
                                           asset__asset_type=asset_type, asset__name=name, version=version)
               .select_related("asset").first())
     if chosen is None:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from inspector.contracts import ASSET_TYPES
+from kernel.tenancy import SHARED_TENANT
 
 
 class AssetType(models.TextChoices):
@@ -26,7 +27,7 @@ assert tuple(AssetType.values) == ASSET_TYPES  # one source of truth for the typ
 class Asset(models.Model):
     """A named asset of one type within a tenant; its content lives in versions."""
 
-    tenant_id = models.CharField(max_length=64, default="default", db_index=True)
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT, db_index=True)
     asset_type = models.CharField(max_length=16, choices=AssetType.choices)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")

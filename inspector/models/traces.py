@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 
 from inspector.contracts import STAGE_ORDER
+from kernel.tenancy import SHARED_TENANT
 
 
 class Route(models.TextChoices):
@@ -43,7 +44,7 @@ class Trace(models.Model):
     # independently, and a clash must not reveal another tenant's id.
     trace_id = models.CharField(max_length=128)
     parent_trace_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    tenant_id = models.CharField(max_length=64, default="default")
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
     question = models.TextField()
     route = models.CharField(max_length=16, choices=Route.choices, blank=True, default="")
     status = models.CharField(max_length=16, choices=TraceStatus.choices)

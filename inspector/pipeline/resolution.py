@@ -17,6 +17,7 @@ from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
 from inspector.models import Asset, AssetVersion
 from inspector.pipeline.base import HandlerError, ResolvedAsset
 from kernel.errors import InvalidInput, ServiceError
+from kernel.tenancy import SHARED_TENANT
 
 MULTI_NAMED_TYPES = frozenset({"query"})
 
@@ -33,7 +34,7 @@ def default_asset_names() -> dict[str, str]:
 
 
 def _tenant_assets(tenant_id: str) -> Q:
-    return Q(asset__tenant_id__in={tenant_id, "default"})
+    return Q(asset__tenant_id__in={tenant_id, SHARED_TENANT})
 
 
 def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY_TENANT) -> dict[str, ResolvedAsset]:
@@ -56,7 +57,7 @@ def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY
             parsed = parse_asset_ref(ref)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="asset_overrides") from exc
-        assets = Asset.objects.filter(name=parsed.name, tenant_id__in={context.tenant_id, "default"})
+        assets = Asset.objects.filter(name=parsed.name, tenant_id__in={context.tenant_id, SHARED_TENANT})
         if not assets.filter(asset_type=asset_type).exists():
             other = assets.values_list("asset_type", flat=True).first()
             hint = f" (it is a {other} asset)" if other else ""

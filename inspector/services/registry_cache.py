@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
 from inspector.models import Asset, AssetVersion
+from kernel.tenancy import SHARED_TENANT
 
 MAX_ENTRIES = 10_000  # beyond this the cache starts over rather than growing
 
@@ -88,7 +89,7 @@ def _registry_query(tenant_id: str, keys: set[RegistryKey]) -> dict[RegistryKey,
     condition = Q()
     for asset_type, name, version in keys:
         condition |= Q(asset__asset_type=asset_type, asset__name=name, version=version)
-    rows = AssetVersion.objects.filter(condition, asset__tenant_id__in={tenant_id, "default"}).values_list(
+    rows = AssetVersion.objects.filter(condition, asset__tenant_id__in={tenant_id, SHARED_TENANT}).values_list(
         "id", "status", "version", "asset__asset_type", "asset__name", "asset__tenant_id"
     )
     found: dict[RegistryKey, RegistryVersion] = {}

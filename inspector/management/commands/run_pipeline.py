@@ -12,6 +12,7 @@ from inspector.pipeline.resolution import overrides_from_args
 from inspector.pipeline.runner import pipeline_run
 from inspector.serializers import TraceDetailSerializer
 from kernel.errors import ServiceError
+from kernel.tenancy import SHARED_TENANT
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("question")
         parser.add_argument("--override", action="append", default=[], help="type=name@version (test mode)")
-        parser.add_argument("--tenant", default="default")
+        parser.add_argument("--tenant", default=SHARED_TENANT)
         parser.add_argument("--baseline", default="", help="baseline trace id (sets parent_trace_id)")
         parser.add_argument("--json", action="store_true", help="print the whole trace as JSON")
 
