@@ -74,7 +74,7 @@ def scoped_list_filter(model: type[models.Model], spec):
 
     Relations and values across relations get the scoped filters above;
     ``SimpleListFilter`` classes compute their own choices and must scope
-    them (as ``inspector.admin.registry.TenantFilter`` does); choices, booleans
+    them (as ``inspector.admin.traces.TenantFilter`` does); choices, booleans
     and dates offer fixed values.
     """
     if isinstance(spec, (list, tuple)):

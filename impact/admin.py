@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from impact.charts import radar_svg, usage_bars_svg
 from impact.params import report_arguments
 from impact.report import asset_impact
-from inspector.admin.registry import AssetAdmin
+from inspector.admin.assets import AssetAdmin
 from inspector.models import Asset
 from kernel.errors import ServiceError
 

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 
 from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
-from inspector.admin.registry import TraceAdmin
+from inspector.admin.traces import TraceAdmin
 from inspector.models import Trace
 from kernel.errors import ServiceError
 from regression import override_screen

@@ -1,3 +1,3 @@
-"""Admin for traces, stage runs and assets (see ``registry``) and the trace page views."""
+"""Admin by subject: traces (and the trace page views) in ``traces``, assets in ``assets``."""
 
-from inspector.admin import registry  # noqa: F401 — registers the ModelAdmins
+from inspector.admin import assets, traces  # noqa: F401 — registers the ModelAdmins
