@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from inspector.trace_diff import StageSnapshot, compare_traces
 from kernel.errors import InvalidInput, NotFound
 
 TRACE_LIST_FIELDS = (
@@ -140,22 +141,25 @@ def asset_version_get(*, asset: Asset, version: int) -> AssetVersion:
     return found
 
 
-def trace_stage_sides(*, trace: Trace):
-    """Final attempt of each stage with its output payload, for comparisons."""
-    from inspector.trace_diff import StageSide
+def stage_snapshot(run: StageRun) -> StageSnapshot:
+    """A stage run (with its payload loaded) as comparisons see it."""
+    diagnostics = run.diagnostics or {}
+    return StageSnapshot(
+        stage=run.stage, status=run.status, warnings=diagnostics.get("warnings", []),
+        errors=diagnostics.get("errors", []), empty_flags=diagnostics.get("empty_flags", {}),
+        counts=diagnostics.get("counts", {}), references_count=run.references_count,
+        duration_ms=run.duration_ms, output=run.payload.output,
+    )
 
+
+def trace_stage_snapshots(*, trace: Trace) -> dict[str, StageSnapshot]:
+    """Final attempt of each stage with its output payload, for comparisons."""
     runs = StageRun.objects.filter(trace=trace).select_related("payload").order_by("stage", "-attempt")
-    sides = {}
+    snapshots: dict[str, StageSnapshot] = {}
     for run in runs:
-        if run.stage in sides:
-            continue
-        diagnostics = run.diagnostics or {}
-        sides[run.stage] = StageSide(
-            stage=run.stage, attempt=run.attempt, status=run.status, duration_ms=run.duration_ms,
-            counts=diagnostics.get("counts", {}), warnings=diagnostics.get("warnings", []),
-            errors=diagnostics.get("errors", []), output=run.payload.output,
-        )
-    return sides
+        if run.stage not in snapshots:
+            snapshots[run.stage] = stage_snapshot(run)
+    return snapshots
 
 
 def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY_TENANT,
@@ -165,8 +169,6 @@ def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY
     The trace is picked as ``trace_pick`` does; the baseline id is looked up
     in the trace's tenant only.
     """
-    from inspector.trace_diff import compare_traces
-
     if not baseline_id:
         raise InvalidInput("baseline is required", field="baseline")
     if baseline_id == trace_id:
@@ -180,5 +182,5 @@ def trace_compare(*, trace_id: str, baseline_id: str, scope: TenantScope = EVERY
     return {
         "baseline": baseline,
         "candidate": candidate,
-        "stages": compare_traces(trace_stage_sides(trace=baseline), trace_stage_sides(trace=candidate)),
+        "stages": compare_traces(trace_stage_snapshots(trace=baseline), trace_stage_snapshots(trace=candidate)),
     }

@@ -1,30 +1,52 @@
-"""Stage-by-stage comparison of two stored traces (pure: works on plain dicts).
+"""Stage-by-stage comparison of two stored traces (pure: no ORM).
 
-Stages are aligned by name (final attempt of each). Per stage: presence,
-status change, duration delta, counts delta, and a structural output diff
-(RFC 6902, volatile fields dropped). The regression engine later adds
-scores and verdicts on top.
+``StageSnapshot`` is what every comparison knows of one stage run: this
+module's unscored rows (the trace diff page and ``GET …/diff``) and the
+regression engine's scored ``compare_stage`` both take it. Stages are aligned
+by name (final attempt of each). Per stage: presence, status change, duration
+delta, counts delta, message changes and the structural output diff of
+``inspector.structural_diff``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from inspector.contracts import STAGE_ORDER
-from inspector.pipeline.diff import stage_output_diff
+from inspector.structural_diff import stage_output_diff
+from kernel.contracts import Contract
 
 
-@dataclass
-class StageSide:
-    stage: str
-    attempt: int
-    status: str
-    duration_ms: int
-    counts: dict[str, int]
-    warnings: list[str]
-    errors: list[str]
-    output: dict[str, Any] = field(default_factory=dict)
+class StageSnapshot(Contract):
+    """One stage run as comparisons see it; ``output`` is the full StageOutput dict."""
+
+    stage: str = Field(min_length=1)
+    status: Literal["ok", "warning", "error"] = "ok"
+    warnings: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    empty_flags: dict[str, bool] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    references_count: int = Field(default=0, ge=0)
+    duration_ms: int = Field(default=0, ge=0)
+    output: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_output(cls, output: dict[str, Any]) -> StageSnapshot:
+        """Build a snapshot from a StageOutput dict (``{stage, result, diagnostics, references, duration_ms}``)."""
+        diagnostics = output.get("diagnostics") or {}
+        return cls(
+            stage=str(output.get("stage", "")),
+            status=diagnostics.get("status") or "ok",
+            warnings=diagnostics.get("warnings") or [],
+            errors=diagnostics.get("errors") or [],
+            empty_flags=diagnostics.get("empty_flags") or {},
+            counts=diagnostics.get("counts") or {},
+            references_count=len(output.get("references") or []),
+            duration_ms=output.get("duration_ms") or 0,
+            output=output,
+        )
 
 
 def _delta(baseline: int | None, candidate: int | None) -> dict[str, Any]:
@@ -34,7 +56,8 @@ def _delta(baseline: int | None, candidate: int | None) -> dict[str, Any]:
     return {"baseline": baseline, "candidate": candidate, "delta": candidate - baseline, "percent": percent}
 
 
-def compare_stage(baseline: StageSide | None, candidate: StageSide | None) -> dict[str, Any]:
+def stage_row(baseline: StageSnapshot | None, candidate: StageSnapshot | None) -> dict[str, Any]:
+    """The unscored comparison of one stage present on at least one side."""
     stage = (baseline or candidate).stage  # type: ignore[union-attr]
     presence = "both" if baseline and candidate else "baseline_only" if baseline else "candidate_only"
     row: dict[str, Any] = {
@@ -57,7 +80,7 @@ def compare_stage(baseline: StageSide | None, candidate: StageSide | None) -> di
     return row
 
 
-def compare_traces(baseline: dict[str, StageSide], candidate: dict[str, StageSide]) -> list[dict[str, Any]]:
+def compare_traces(baseline: dict[str, StageSnapshot], candidate: dict[str, StageSnapshot]) -> list[dict[str, Any]]:
     """One row per stage present on either side, in pipeline order."""
     names = [name for name in STAGE_ORDER if name in baseline or name in candidate]
-    return [compare_stage(baseline.get(name), candidate.get(name)) for name in names]
+    return [stage_row(baseline.get(name), candidate.get(name)) for name in names]

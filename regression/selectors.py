@@ -13,7 +13,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from inspector.models import StageRun, Trace
-from regression.engine import StageSnapshot, TraceSnapshot
+from inspector.selectors import stage_snapshot
+from regression.engine import TraceSnapshot
 from regression.models import RegressionAnalysis, RegressionRun
 
 
@@ -40,21 +41,11 @@ def trace_snapshots(trace_ids: list[str], *, tenant_id: str) -> dict[str, TraceS
     for trace_id, stages in _final_runs(trace_ids, tenant_id).items():
         snapshots[trace_id] = TraceSnapshot(
             trace_id=trace_id, route=routes.get(trace_id, ""),
-            stages={stage: _stage_snapshot(run) for stage, run in stages.items()},
+            stages={stage: stage_snapshot(run) for stage, run in stages.items()},
         )
     for trace_id in trace_ids:
         snapshots.setdefault(trace_id, TraceSnapshot(trace_id=trace_id, route=routes.get(trace_id, "")))
     return snapshots
-
-
-def _stage_snapshot(run: StageRun) -> StageSnapshot:
-    diagnostics = run.diagnostics or {}
-    return StageSnapshot(
-        stage=run.stage, status=run.status, warnings=diagnostics.get("warnings", []),
-        errors=diagnostics.get("errors", []), empty_flags=diagnostics.get("empty_flags", {}),
-        counts=diagnostics.get("counts", {}), references_count=run.references_count,
-        duration_ms=run.duration_ms, output=run.payload.output,
-    )
 
 
 def group_metrics(trace_ids: list[str], *, tenant_id: str) -> dict[str, dict[str, list[float]]]:

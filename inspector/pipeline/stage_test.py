@@ -13,11 +13,11 @@ from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import STAGE_ORDER, ExecutionContext, StageInput, StageOutput
-from inspector.pipeline.diff import stage_output_diff
 from inspector.pipeline.executor import StageExecution, StageExecutor
 from inspector.pipeline.resolution import AssetResolver, validate_overrides
 from inspector.pipeline.runner import pipeline_execute
 from inspector.selectors import stage_run_with_payload
+from inspector.structural_diff import stage_output_diff
 from kernel.errors import InvalidInput
 
 

@@ -1,7 +1,6 @@
 """Pure stage comparison engine (SPEC §5): no ORM, no I/O; see docs/regression-scoring.md."""
 
 from regression.engine.contracts import Issue, PairResult, ScoringConfig, StageResult, StageSnapshot, TraceSnapshot
-from regression.engine.diff import structural_diff
 from regression.engine.scoring import compare_pair, compare_stage
 
 __all__ = [
@@ -13,5 +12,4 @@ __all__ = [
     "TraceSnapshot",
     "compare_pair",
     "compare_stage",
-    "structural_diff",
 ]

@@ -13,57 +13,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from inspector.structural_diff import DEFAULT_IGNORE_KEYS, DEFAULT_LIST_KEYS, DEFAULT_VOLATILE_PATTERNS, DiffOptions
+from inspector.trace_diff import StageSnapshot
 from kernel.contracts import Contract
 
-Status = Literal["ok", "warning", "error"]
 Presence = Literal["both", "baseline_only", "candidate_only"]
 Verdict = Literal["PASS", "WARN", "FAIL"]
-
-# Keys whose values change from run to run of the same question. Patterns are
-# matched against a whole dict key (re.fullmatch). Row `id`/`entity_id` are
-# deliberately absent: they are content, and a different row is a real change.
-DEFAULT_VOLATILE_PATTERNS: tuple[str, ...] = (
-    r"duration_ms",
-    r"elapsed_ms",
-    r"latency_ms",
-    r"took_ms",
-    r"[a-z_]*_at",  # created_at, started_at, planned_at ... (the Django/Rails convention)
-    r"timestamp",
-    r"ts",
-    r"(parent_)?trace_id",
-    r"(request|span|run|correlation|session|attempt)_id",
-)
-
-
-class StageSnapshot(Contract):
-    """What the engine needs of one stage run; ``output`` is the full StageOutput dict."""
-
-    stage: str = Field(min_length=1)
-    status: Status = "ok"
-    warnings: list[str] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
-    empty_flags: dict[str, bool] = Field(default_factory=dict)
-    counts: dict[str, int] = Field(default_factory=dict)
-    references_count: int = Field(default=0, ge=0)
-    duration_ms: int = Field(default=0, ge=0)
-    output: dict[str, Any] = Field(default_factory=dict)
-
-    @classmethod
-    def from_output(cls, output: dict[str, Any]) -> StageSnapshot:
-        """Build a snapshot from a StageOutput dict (``{stage, result, diagnostics, references, duration_ms}``)."""
-        diagnostics = output.get("diagnostics") or {}
-        return cls(
-            stage=str(output.get("stage", "")),
-            status=diagnostics.get("status") or "ok",
-            warnings=diagnostics.get("warnings") or [],
-            errors=diagnostics.get("errors") or [],
-            empty_flags=diagnostics.get("empty_flags") or {},
-            counts=diagnostics.get("counts") or {},
-            references_count=len(output.get("references") or []),
-            duration_ms=output.get("duration_ms") or 0,
-            output=output,
-        )
-
 
 class TraceSnapshot(Contract):
     """One trace: its stages keyed by stage name."""
@@ -104,7 +59,7 @@ class ScoringConfig(Contract):
     structural_change_cap: int = Field(default=40, ge=0)
     max_structural_issues: int = Field(default=100, ge=0)
     # Differing items of one list compared by position that are diffed field by
-    # field; the rest are only counted (see diff.py). Never below
+    # field; the rest are only counted (see inspector/structural_diff.py). Never below
     # structural_change_cap / structural_change_penalty, so the score is unchanged.
     positional_diff_items: int = Field(default=50, ge=1)
     duration_min_pct: float = Field(default=50.0, ge=0)
@@ -117,10 +72,10 @@ class ScoringConfig(Contract):
     warn_at: int = Field(default=20, ge=0, le=100)
     fail_at: int = Field(default=50, ge=0, le=100)
     volatile_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_VOLATILE_PATTERNS))
-    list_keys: list[str] = Field(default_factory=lambda: ["id", "entity_id", "event_id", "name"])
+    list_keys: list[str] = Field(default_factory=lambda: list(DEFAULT_LIST_KEYS))
     # Top-level output keys left out of the structural diff because dedicated
     # rules already score them (status, errors, counts ...).
-    diff_ignore_keys: list[str] = Field(default_factory=lambda: ["diagnostics"])
+    diff_ignore_keys: list[str] = Field(default_factory=lambda: list(DEFAULT_IGNORE_KEYS))
 
     @field_validator("volatile_patterns", mode="after")
     @classmethod
@@ -137,6 +92,21 @@ class ScoringConfig(Contract):
         if self.warn_at > self.fail_at:
             raise ValueError(f"warn_at ({self.warn_at}) must not exceed fail_at ({self.fail_at})")
         return self
+
+    def diff_options(self) -> DiffOptions:
+        """The structural diff's options; ``positional_diff_items`` is raised so listed changes reach the cap.
+
+        Bounding the work: two positional lists whose items nearly all differ (rows
+        whose ids repeat, so they cannot be keyed) made deepdiff walk every value,
+        ~30 ms for a 157-row list. The stage's structural penalty is capped at
+        ``structural_change_cap`` (20 changes by default), so the changes past the
+        limit cannot change the score; they are counted instead of diffed.
+        """
+        penalty, cap = self.structural_change_penalty, self.structural_change_cap
+        saturating = -(-cap // penalty) if penalty else 0  # ceil(cap / penalty)
+        return DiffOptions(volatile_patterns=tuple(self.volatile_patterns), list_keys=tuple(self.list_keys),
+                           ignore_keys=tuple(self.diff_ignore_keys),
+                           positional_items=max(self.positional_diff_items, saturating))
 
     @classmethod
     def from_overrides(cls, overrides: dict[str, Any] | None = None) -> ScoringConfig:

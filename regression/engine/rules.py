@@ -12,11 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonpointer import resolve_pointer
+from jsonpointer import escape
 
+from inspector.structural_diff import stage_output_diff
 from regression.engine.contracts import CountDelta, DurationDelta, Issue, ScoringConfig, StageSnapshot
-from regression.engine.diff import escape_token, structural_diff
 
+_ISSUE_KIND = {"add": "output_added", "remove": "output_removed", "replace": "output_changed"}
 _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 # Run-specific fragments (numbers, hex ids) are masked before messages are
 # compared, so "timeout after 5012 ms" and "... 5020 ms" are the same warning.
@@ -85,7 +86,7 @@ def messages(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig
 def empty_flags(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
     for flag in sorted(set(b.empty_flags) | set(c.empty_flags)):
         before, after = b.empty_flags.get(flag, False), c.empty_flags.get(flag, False)
-        pointer = f"/diagnostics/empty_flags/{escape_token(flag)}"
+        pointer = f"/diagnostics/empty_flags/{escape(flag)}"
         if before and not after:
             f.improvements.append(f"{flag} is no longer set")
         elif after and not before and flag == "result_empty":
@@ -106,7 +107,7 @@ def counts(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) 
             continue
         if f.within_noise(f"counts.{key}", after - before, alias=key):
             continue
-        pointer = f"/diagnostics/counts/{escape_token(key)}"
+        pointer = f"/diagnostics/counts/{escape(key)}"
         if after == 0:
             f.add(pointer, "count_to_zero", before, after, f"count {key!r} fell from {before} to 0.",
                   cfg.count_to_zero_penalty)
@@ -165,15 +166,10 @@ def plan(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) ->
 
 def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, list[Any]]:
     """One issue per added/removed/changed pointer, penalised up to the cap; pointers other rules own are skipped."""
-    ignored = set(cfg.diff_ignore_keys)
-    before = {k: v for k, v in b.output.items() if k not in ignored}
-    after = {k: v for k, v in c.output.items() if k not in ignored}
-    diff = structural_diff(before, after, cfg)
+    diff = stage_output_diff(b.output, c.output, cfg.diff_options(), max_operations=None)
     owned = {issue.pointer for issue in f.issues}
-    entries = [("output_added", p, None, resolve_pointer(after, p, None)) for p in diff["added"]]
-    entries += [("output_removed", p, resolve_pointer(before, p, None), None) for p in diff["removed"]]
-    entries += [("output_changed", p, old, new) for p, old, new in diff["changed"]]
-    entries = [entry for entry in entries if entry[1] not in owned]
+    entries = [(_ISSUE_KIND[op["op"]], op["path"], op.get("before"), op.get("after")) for op in diff["operations"]
+               if op["path"] not in owned]
     budget = cfg.structural_change_cap
     for kind, pointer, old, new in entries[: cfg.max_structural_issues]:
         charged, budget = _charge(cfg.structural_change_penalty, budget)
@@ -194,7 +190,8 @@ def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfi
               f"diff truncated: {cut['differing_items']} of the {cut['positions']} items of {pointer or 'the root'} "
               f"differ (matched by position); the first {cut['listed_items']} are itemised, the other {unlisted} "
               f"only counted.", charged)
-    return {"added": diff["added"], "removed": diff["removed"], "changed": [p for p, _, _ in diff["changed"]],
+    paths = {op: [o["path"] for o in diff["operations"] if o["op"] == op] for op in _ISSUE_KIND}
+    return {"added": paths["add"], "removed": paths["remove"], "changed": paths["replace"],
             "truncated": diff["truncated"]}
 
 

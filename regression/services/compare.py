@@ -45,8 +45,4 @@ def _snapshot_from_body(stage: str, body: dict, side: str) -> StageSnapshot:
     output = StageOutput.model_validate(body)  # a 400 with field errors when malformed
     if output.stage != stage:
         raise InvalidInput(f"{side}.stage is {output.stage!r}, expected {stage!r}", field=side)
-    diagnostics = output.diagnostics
-    return StageSnapshot(stage=stage, status=diagnostics.status, warnings=diagnostics.warnings,
-                         errors=diagnostics.errors, empty_flags=diagnostics.empty_flags, counts=diagnostics.counts,
-                         references_count=len(output.references), duration_ms=output.duration_ms,
-                         output=output.model_dump(mode="json"))
+    return StageSnapshot.from_output(output.model_dump(mode="json"))

@@ -149,9 +149,15 @@
         " · status " + body.output.diagnostics.status + " · applied " + JSON.stringify(body.applied_assets)));
       var list = el("ul", "ops-ops");
       diff.operations.slice(0, 50).forEach(function (op) {
-        list.append(el("li", "", op.op + " " + op.path + (op.value !== undefined ? " = " + JSON.stringify(op.value).slice(0, 120) : "")));
+        var shown = function (v) { return JSON.stringify(v).slice(0, 120); };
+        list.append(el("li", "", op.op + " " + op.path + (op.op === "replace" ? ": " + shown(op.before) + " → " + shown(op.after)
+          : op.op === "add" ? " = " + shown(op.after) : " (was " + shown(op.before) + ")")));
       });
       box.append(list);
+      diff.truncated.forEach(function (cut) {
+        box.append(el("p", "ops-muted", cut.differing_items + " of the " + cut.positions + " items of " + (cut.pointer || "/") +
+          " differ (matched by position); the first " + cut.listed_items + " are listed."));
+      });
     }).catch(function (e) { box.replaceChildren(el("p", "errornote", e.message)); });
   });
 

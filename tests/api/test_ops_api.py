@@ -92,7 +92,7 @@ def test_stage_test_from_a_trace_diffs_against_the_recorded_stage(draft_tester_c
 def test_stage_test_without_change_has_an_empty_diff(operator_client):
     trace_id = operator_client.post(ASK, {"question": "What is checkout-api?"}, format="json").json()["trace_id"]
     data = operator_client.post(STAGE_TEST, {"stage": "execute", "trace_id": trace_id}, format="json").json()
-    assert data["diff"] == {"changed": False, "operation_count": 0, "counts": {}, "operations": [], "truncated": False}
+    assert data["diff"] == {"changed": False, "operation_count": 0, "counts": {}, "operations": [], "truncated": []}
 
 
 def test_stage_test_from_a_question(draft_tester_client):

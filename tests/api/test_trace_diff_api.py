@@ -36,7 +36,9 @@ def test_diff_aligns_stages_and_reports_deltas(viewer_client, pair):
     assert execute["duration_ms"] == {"baseline": 12, "candidate": 40, "delta": 28, "percent": 233.3}
     assert execute["counts"]["rows"]["delta"] == -1
     assert execute["new_errors"] == ["timeout"]
-    assert {"op": "remove", "path": "/result/tool_results/0"} in execute["output_diff"]["operations"]
+    removed = {"op": "remove", "path": "/result/tool_results/0",
+               "before": trace_body()["stages"][2]["output"]["result"]["tool_results"][0]}
+    assert execute["output_diff"]["operations"] == [removed]  # diagnostics and duration_ms are not output changes
     assert rows["compose"]["presence"] == "baseline_only"
     assert rows["route_plan"]["output_diff"]["changed"] is False
 

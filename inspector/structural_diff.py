@@ -1,17 +1,26 @@
-"""Structural diff of two JSON documents as RFC 6901 pointers.
+"""The one structural diff of two JSON documents (stage outputs): pure, no ORM.
+
+Every comparison of stage outputs uses it: the trace diff page and
+``GET /inspector/traces/{id}/diff``, stage re-runs (``/ops/stage-test``),
+regression analyses and ``/inspector/regression/stage-compare``.
 
 deepdiff does the comparison; this module only prepares its input and maps
-its paths back to pointers. Preparation does three things:
+its paths back to RFC 6901 pointers. Preparation does three things:
 
-* volatile keys (``ScoringConfig.volatile_patterns``, whole-key regexes) are
+* volatile keys (``DiffOptions.volatile_patterns``, whole-key regexes) are
   dropped, so durations, timestamps and trace ids never show up as changes;
-* a list of objects that all carry one of ``ScoringConfig.list_keys`` with
+* a list of objects that all carry one of ``DiffOptions.list_keys`` with
   unique values on both sides becomes a ``{key value: item}`` mapping, so an
   insertion at index 0 is one added item instead of N changed ones;
 * a list of objects compared by position (no such key) in which more than
-  ``positional_diff_items`` items differ is cut after the item that reaches
-  the limit: deepdiff itemises those, the rest are only counted, and the cut
-  is reported in ``truncated`` (never dropped silently).
+  ``DiffOptions.positional_items`` items differ is cut after the item that
+  reaches the limit: deepdiff itemises those, the rest are only counted, and
+  the cut is reported in ``truncated`` (never dropped silently).
+
+``stage_output_diff`` is the view every caller shows: operations ``add``
+(``after``), ``remove`` (``before``) and ``replace`` (``before`` and
+``after``), with the stage output's ``diagnostics`` left out (status, errors,
+warnings and counts are compared on their own).
 
 deepdiff's own ``iterable_compare_func`` was tried first; with it deepdiff 9
 reports swapped baseline/candidate indices for matched items and stops using
@@ -23,12 +32,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from deepdiff import DeepDiff
+from jsonpointer import escape, resolve_pointer
 
-if TYPE_CHECKING:
-    from regression.engine.contracts import ScoringConfig
+# Keys whose values change from run to run of the same question. Patterns are
+# matched against a whole dict key (re.fullmatch). Row `id`/`entity_id` are
+# deliberately absent: they are content, and a different row is a real change.
+DEFAULT_VOLATILE_PATTERNS: tuple[str, ...] = (
+    r"duration_ms",
+    r"elapsed_ms",
+    r"latency_ms",
+    r"took_ms",
+    r"[a-z_]*_at",  # created_at, started_at, planned_at ... (the Django/Rails convention)
+    r"timestamp",
+    r"ts",
+    r"(parent_)?trace_id",
+    r"(request|span|run|correlation|session|attempt)_id",
+)
+# Keys that identify an item of a list of objects, tried in order.
+DEFAULT_LIST_KEYS: tuple[str, ...] = ("id", "entity_id", "event_id", "name")
+# Top-level stage output keys left out: status, errors, warnings and counts are compared on their own.
+DEFAULT_IGNORE_KEYS: tuple[str, ...] = ("diagnostics",)
+DEFAULT_POSITIONAL_ITEMS = 50
+MAX_OPERATIONS = 500  # operations listed by default; operation_count counts them all
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """What counts as a change and how much of a positional list is itemised."""
+
+    volatile_patterns: tuple[str, ...] = DEFAULT_VOLATILE_PATTERNS
+    list_keys: tuple[str, ...] = DEFAULT_LIST_KEYS
+    ignore_keys: tuple[str, ...] = DEFAULT_IGNORE_KEYS  # top-level keys, for stage_output_diff
+    positional_items: int = DEFAULT_POSITIONAL_ITEMS
+
+
+DEFAULT_OPTIONS = DiffOptions()
 
 _ADDED = ("dictionary_item_added", "iterable_item_added")
 _REMOVED = ("dictionary_item_removed", "iterable_item_removed")
@@ -75,11 +116,13 @@ class _ListBound:
     cut: int = 0
 
 
-def structural_diff(baseline: dict[str, Any], candidate: dict[str, Any], config: ScoringConfig) -> StructuralDiff:
+def structural_diff(
+    baseline: dict[str, Any], candidate: dict[str, Any], options: DiffOptions = DEFAULT_OPTIONS
+) -> StructuralDiff:
     """Compare two documents; pointers of removed items are baseline pointers, the rest candidate pointers."""
-    volatile = _volatile_regex(tuple(config.volatile_patterns))
-    list_keys = tuple(config.list_keys)
-    bound = _ListBound(_positional_limit(config))
+    volatile = _volatile_regex(tuple(options.volatile_patterns))
+    list_keys = tuple(options.list_keys)
+    bound = _ListBound(options.positional_items)
     prep_b, prep_c = _prepare_pair(baseline, candidate, volatile, list_keys, bound)
     prep_b, prep_c = _prune_equal(prep_b, prep_c)
     # threshold_to_diff_deeper=0: pruning removes the shared keys, and deepdiff 8+ would otherwise
@@ -104,20 +147,6 @@ def structural_diff(baseline: dict[str, Any], candidate: dict[str, Any], config:
         cuts = _truncations(prep_b, prep_c, prep_c)
         result["truncated"] = sorted(cuts, key=lambda cut: _pointer_sort_key(cut["pointer"]))
     return result
-
-
-def _positional_limit(config: ScoringConfig) -> int:
-    """``positional_diff_items``, raised if needed so the listed changes alone reach the structural cap.
-
-    Bounding the work: two positional lists whose items nearly all differ (rows
-    whose ids repeat, so they cannot be keyed) made deepdiff walk every value,
-    ~30 ms for a 157-row list. The stage's structural penalty is capped at
-    ``structural_change_cap`` (20 changes by default), so the changes past the
-    limit cannot change the score; they are counted instead of diffed.
-    """
-    penalty, cap = config.structural_change_penalty, config.structural_change_cap
-    saturating = -(-cap // penalty) if penalty else 0  # ceil(cap / penalty)
-    return max(config.positional_diff_items, saturating)
 
 
 def _truncations(b: Any, c: Any, root_c: Any, path: tuple[Any, ...] = ()) -> list[Truncation]:
@@ -161,11 +190,6 @@ def _prune_equal(b: Any, c: Any) -> tuple[Any, Any]:
     if isinstance(b, _KeyedList):
         return _KeyedList(kept_b, b.positions), _KeyedList(kept_c, c.positions)  # type: ignore[attr-defined]
     return kept_b, kept_c
-
-
-def escape_token(token: Any) -> str:
-    """Escape one pointer token (RFC 6901 §3: ``~`` → ``~0``, ``/`` → ``~1``)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
 
 
 @lru_cache(maxsize=32)
@@ -291,7 +315,7 @@ def _pointer(root: Any, path: list[Any]) -> str:
         if isinstance(node, _KeyedList):
             tokens.append(str(node.positions[segment]))
         else:
-            tokens.append(escape_token(segment))
+            tokens.append(escape(str(segment)))
         node = node[segment] if isinstance(node, (dict, list)) else None
     return "".join(f"/{token}" for token in tokens)
 
@@ -311,3 +335,44 @@ def _plain(node: Any) -> Any:
 def _pointer_sort_key(pointer: str) -> list[tuple[int, Any]]:
     # Numeric tokens sort numerically so /rows/10 comes after /rows/2.
     return [(0, int(t)) if t.isdigit() else (1, t) for t in pointer.split("/")]
+
+
+class Operation(TypedDict):
+    """One change: ``add`` carries ``after``, ``remove`` ``before``, ``replace`` both."""
+
+    op: Literal["add", "remove", "replace"]
+    path: str  # RFC 6901; a baseline pointer for ``remove``, a candidate pointer otherwise
+    before: NotRequired[Any]
+    after: NotRequired[Any]
+
+
+class StageOutputDiff(TypedDict):
+    changed: bool
+    operation_count: int
+    counts: dict[str, int]  # per op, only the ops that occur
+    operations: list[Operation]  # the first ``max_operations``
+    truncated: list[Truncation]  # positional lists whose differing items were partly only counted
+
+
+def stage_output_diff(
+    baseline: dict[str, Any], candidate: dict[str, Any], options: DiffOptions = DEFAULT_OPTIONS, *,
+    max_operations: int | None = MAX_OPERATIONS,
+) -> StageOutputDiff:
+    """Diff two stage outputs (``options.ignore_keys`` left out) as operations: adds, then removes, then replaces.
+
+    Each group is in pointer order. ``operation_count`` counts every operation,
+    also those past ``max_operations`` (``None``: all are listed, as scoring needs).
+    """
+    ignored = set(options.ignore_keys)
+    before = {k: v for k, v in baseline.items() if k not in ignored}
+    after = {k: v for k, v in candidate.items() if k not in ignored}
+    diff = structural_diff(before, after, options)
+    operations: list[Operation] = [{"op": "add", "path": p, "after": resolve_pointer(after, p, None)}
+                                   for p in diff["added"]]
+    operations += [{"op": "remove", "path": p, "before": resolve_pointer(before, p, None)} for p in diff["removed"]]
+    operations += [{"op": "replace", "path": p, "before": old, "after": new} for p, old, new in diff["changed"]]
+    counts = {op: n for op, n in (("add", len(diff["added"])), ("remove", len(diff["removed"])),
+                                  ("replace", len(diff["changed"]))) if n}
+    listed = operations if max_operations is None else operations[:max_operations]
+    return {"changed": bool(operations), "operation_count": len(operations), "counts": counts,
+            "operations": listed, "truncated": diff["truncated"]}
