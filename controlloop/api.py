@@ -16,13 +16,12 @@ from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
 from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
-from controlloop.services import replan_decide
+from controlloop.services import DecisionRecord, replan_decide
 from controlloop.triggers import safe_parse_trigger
-from inspector.models import Trace
 from inspector.pagination import LinksOnlyWhenThere
 from inspector.permissions import ModelPermissions
-from inspector.selectors import trace_pick
-from kernel.errors import Conflict, NotFound
+from inspector.selectors import trace_visible
+from kernel.errors import Conflict
 
 
 class ReplanPolicyViewSet(viewsets.ModelViewSet):
@@ -69,23 +68,22 @@ class DecideView(generics.GenericAPIView):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        trace = trace_pick(scope_for(request.user).filter(Trace.objects.only("trace_id", "tenant_id")),
-                           trace_id=data["trace_id"], tenant=data.get("tenant_id", ""))
-        if trace is None:
-            raise NotFound(f"trace {data['trace_id']!r} not found")
+        trace = trace_visible(trace_id=data["trace_id"], scope=scope_for(request.user), tenant=data.get("tenant_id", ""))
         record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
                                trigger=safe_parse_trigger(data["trigger"]), plan=data["plan"])
-        decision = record.decision
-        return Response(
-            {"event_id": record.decision_event.pk, "request_event_id": record.request_event.pk,
-             "approved": decision.approved, "decision": decision.decision, "reason": decision.reason,
-             "veto": decision.veto, "attempt": decision.attempt, "max_attempts": decision.max_attempts,
-             "scope": decision.scope, "guidance": decision.guidance,
-             "trigger": record.decision_event.trigger_type, "severity": record.decision_event.severity,
-             "patch": {"before": decision.patch.before, "after": decision.patch.after,
-                       "json_patch": decision.patch.json_patch()}},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(_decision_body(record), status=status.HTTP_201_CREATED)
+
+
+def _decision_body(record: DecisionRecord) -> dict:
+    """The decide response: the recorded events' ids and the decision with its patch."""
+    decision = record.decision
+    return {"event_id": record.decision_event.pk, "request_event_id": record.request_event.pk,
+            "approved": decision.approved, "decision": decision.decision, "reason": decision.reason,
+            "veto": decision.veto, "attempt": decision.attempt, "max_attempts": decision.max_attempts,
+            "scope": decision.scope, "guidance": decision.guidance,
+            "trigger": record.decision_event.trigger_type, "severity": record.decision_event.severity,
+            "patch": {"before": decision.patch.before, "after": decision.patch.after,
+                      "json_patch": decision.patch.json_patch()}}
 
 
 class EventPagination(LinksOnlyWhenThere, CursorPagination):

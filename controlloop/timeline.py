@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.http import QueryDict
 from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from controlloop.contracts import TRIGGER_TYPES
 from controlloop.models import ReplanEvent
+from controlloop.selectors import replan_event_list
 from inspector.timeparse import parse_moment
+from kernel.errors import InvalidInput
 
 MAX_EVENTS = 500
 
@@ -46,27 +49,43 @@ def _at(document: Any, pointer: str) -> Any:
     return document
 
 
-def timeline_data(params: dict[str, str], scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
-    """Decision events matching the screen's filters, newest ``MAX_EVENTS`` in the range."""
-    events = scope.filter(ReplanEvent.objects.filter(kind=ReplanEvent.Kind.DECISION))
+def timeline_filters(params: dict[str, str]) -> QueryDict:
+    """The screen's filters as ``ReplanEventFilter`` input: decision events only.
+
+    The screen reads ``from``/``to`` as ``parse_moment`` does and ignores an
+    unreadable one, reads ``approved`` as ``yes``/``no``, and with no trace and
+    no dates shows the last 7 days.
+    """
+    filters = QueryDict(mutable=True)
+    filters["kind"] = ReplanEvent.Kind.DECISION
     trace = params.get("trace", "").strip()
     if trace:
-        events = events.filter(trace_id=trace)
+        filters["trace"] = trace
     if params.get("tenant"):
         # Trace ids are unique per tenant: the trace page links here with its tenant.
-        events = events.filter(tenant_id=params["tenant"])
+        filters["tenant"] = params["tenant"]
     start, end = _when(params.get("from", "")), _when(params.get("to", ""), end=True)
     if not trace and start is None and end is None:
         start = timezone.now() - timedelta(days=7)
     if start:
-        events = events.filter(created_at__gte=start)
+        filters["from"] = start.isoformat()
     if end:
-        events = events.filter(created_at__lte=end)
+        filters["to"] = end.isoformat()
     for field in ("trigger_type", "severity", "decision"):
         if params.get(field):
-            events = events.filter(**{field: params[field]})
+            filters[field] = params[field]
     if params.get("approved") in ("yes", "no"):
-        events = events.filter(approved=params["approved"] == "yes")
+        filters["approved"] = "true" if params["approved"] == "yes" else "false"
+    return filters
+
+
+def timeline_data(params: dict[str, str], scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
+    """Decision events matching the screen's filters, newest ``MAX_EVENTS`` in the range."""
+    try:
+        events = scope.filter(replan_event_list(filters=timeline_filters(params)))
+    except InvalidInput:
+        # A value outside the choices (a hand-edited link) matches no event.
+        events = ReplanEvent.objects.none()
     chosen = list(events.order_by("-created_at", "-id")[:MAX_EVENTS])[::-1]
     return {
         "truncated": len(chosen) == MAX_EVENTS,

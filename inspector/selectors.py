@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
@@ -81,6 +81,26 @@ def trace_pick(queryset: QuerySet[Trace], *, trace_id: str, tenant: str = "") ->
     if tenant:
         queryset = queryset.filter(tenant_id=tenant)
     return queryset.order_by("pk").first()
+
+
+def trace_parent(*, trace: Trace) -> Trace | None:
+    """The trace ``trace`` was derived from (id and trace id only), named by its id within the trace's own tenant."""
+    if not trace.parent_trace_id:
+        return None
+    return (Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
+            .only("id", "trace_id").first())
+
+
+def traces_applying_version(queryset: QuerySet[Trace], *, version_id: int) -> QuerySet[Trace]:
+    """The traces of ``queryset`` that applied asset version ``version_id`` (at trace or stage level)."""
+    return queryset.filter(Exists(TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version_id=version_id)))
+
+
+def asset_version_choices(*, scope: TenantScope = EVERY_TENANT, limit: int = 200) -> list[tuple[str, str]]:
+    """``(pk, "type:name@version")`` of the versions the scope may read, own and shared (for filters)."""
+    versions = scope.filter(AssetVersion.objects.select_related("asset"), "asset__tenant_id", shared=True)
+    versions = versions.order_by("asset__asset_type", "asset__name", "-version")[:limit]
+    return [(str(v.pk), f"{v.asset.asset_type}:{v.asset.name}@{v.version}") for v in versions]
 
 
 def trace_visible(*, trace_id: str, scope: TenantScope = EVERY_TENANT, label: str = "trace",

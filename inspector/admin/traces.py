@@ -16,7 +16,7 @@ from access.tenancy import scope_for
 from inspector import selectors, trace_page, trace_panels
 from inspector.admin.read_only import ReadOnlyAdminMixin
 from inspector.admin_paging import LargeTablePaginator
-from inspector.models import AssetVersion, StageRun, Trace, TraceAssetUsage
+from inspector.models import StageRun, Trace, TraceAssetUsage
 from kernel.errors import ServiceError
 
 
@@ -27,17 +27,12 @@ class AssetVersionUsedFilter(admin.SimpleListFilter):
     parameter_name = "asset_version"
 
     def lookups(self, request, model_admin):
-        versions = scope_for(request.user).filter(AssetVersion.objects.select_related("asset"), "asset__tenant_id",
-                                                  shared=True).order_by("asset__asset_type", "asset__name", "-version")
-        return [(str(v.pk), f"{v.asset.asset_type}:{v.asset.name}@{v.version}") for v in versions[:200]]
+        return selectors.asset_version_choices(scope=scope_for(request.user))
 
     def queryset(self, request, queryset):
-        from django.db.models import Exists, OuterRef
-
         if not self.value() or not self.value().isdigit():
             return queryset
-        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version_id=int(self.value()))
-        return queryset.filter(Exists(usage))
+        return selectors.traces_applying_version(queryset, version_id=int(self.value()))
 
 
 class TenantFilter(admin.SimpleListFilter):
@@ -108,9 +103,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             "groups": groups,
             "page_data": trace_page.page_data(trace, groups),
             "applied_versions": trace_page.applied_versions(trace),
-            # A parent is named by its id within the trace's own tenant.
-            "parent": Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
-            .only("id", "trace_id").first() if trace.parent_trace_id else None,
+            "parent": selectors.trace_parent(trace=trace),
             "replanned": [g for g in groups if len(g.attempts) > 1],
             "replan_events": trace_panels.provide(trace_panels.REPLAN_DECISIONS, trace, default=[]),
             "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
