@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import QueryDict
 from django.utils import timezone
+from jsonpointer import resolve_pointer
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from controlloop.contracts import TRIGGER_TYPES
@@ -31,22 +32,10 @@ def patch_rows(event: ReplanEvent) -> list[dict[str, Any]]:
     rows = []
     for operation in event.json_patch or []:
         path = operation.get("path", "")
-        before = _at(event.patch_before, path)
         rows.append({"op": operation.get("op"), "path": path,
-                     "before": None if operation.get("op") == "add" else before,
+                     "before": None if operation.get("op") == "add" else resolve_pointer(event.patch_before, path, None),
                      "after": None if operation.get("op") == "remove" else operation.get("value")})
     return rows
-
-
-def _at(document: Any, pointer: str) -> Any:
-    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]:
-        if isinstance(document, dict):
-            document = document.get(part)
-        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
-            document = document[int(part)]
-        else:
-            return None
-    return document
 
 
 def timeline_filters(params: dict[str, str]) -> QueryDict:

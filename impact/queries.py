@@ -5,7 +5,7 @@ version (``TraceAssetUsage``), which carry the trace's figures (trace-level
 rows) and each consuming stage's final attempt (stage rows) since ingest. So
 one narrow, indexed table is aggregated — no join to traces or stage runs.
 Percentiles use PostgreSQL's ``percentile_cont``; on SQLite (the demo
-database) they are computed in Python from the values.
+database) numpy computes them from the values.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, QuerySet, Sum
 
@@ -49,13 +50,9 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _python_percentile(values: list[float], fraction: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+def _exact_percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks, as PostgreSQL's ``percentile_cont``."""
+    return float(np.quantile(values, fraction)) if values else None
 
 
 def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
@@ -82,7 +79,7 @@ def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None
         found = rows.aggregate(both=Percentiles(field))["both"] or [None, None]
         return found[0], found[1]
     values = [float(v) for v in rows.values_list(field, flat=True)]
-    return _python_percentile(values, 0.5), _python_percentile(values, 0.95)
+    return _exact_percentile(values, 0.5), _exact_percentile(values, 0.95)
 
 
 def version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
@@ -207,8 +204,8 @@ def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[
         return result
     for stage in stages:
         values = [float(v) for v in usage.filter(stage=stage).values_list("duration_ms", flat=True)]
-        result[stage] = {"median_ms": _round(_python_percentile(values, 0.5)),
-                         "p95_ms": _round(_python_percentile(values, 0.95)), "runs": len(values)}
+        result[stage] = {"median_ms": _round(_exact_percentile(values, 0.5)),
+                         "p95_ms": _round(_exact_percentile(values, 0.95)), "runs": len(values)}
     return result
 
 

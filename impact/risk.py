@@ -16,6 +16,8 @@ import jsonpatch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats as scipy_stats
 
+from regression.statistics import mann_whitney_p
+
 # --- constants (the one place to change a threshold) ---------------------------
 
 MIN_TRACES = 20  # per version, below this a significance test has too little power to be worth showing
@@ -167,7 +169,7 @@ def _duration_test(base_durations: list[float], target_durations: list[float],
                    min_traces: int, alpha: float) -> tuple[str, float | None, bool, str]:
     if min(len(base_durations), len(target_durations)) < min_traces:
         return "", None, False, _too_few(len(base_durations), len(target_durations), min_traces, "timed traces")
-    p = float(scipy_stats.mannwhitneyu(base_durations, target_durations, alternative="two-sided").pvalue)
+    p = mann_whitney_p(base_durations, target_durations)  # 1.0 when every duration is the same
     return "mann_whitney", p, p <= alpha, ""
 
 

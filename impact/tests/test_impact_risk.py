@@ -175,6 +175,17 @@ def test_mann_whitney_p_matches_scipy_on_the_durations():
     assert (row["direction"], row["worse"]) == ("up", True)
 
 
+def test_identical_durations_give_p_1_whatever_scipy_makes_of_zero_rank_variance(monkeypatch):
+    # Older SciPy raised on all-equal samples and others answer NaN; the guard must not ask it.
+    def zero_variance(*args, **kwargs):
+        raise ValueError("All numbers are identical in mannwhitneyu")
+
+    monkeypatch.setattr(scipy_stats, "mannwhitneyu", zero_variance)
+    rows = compare_versions(metrics(), metrics(), base_durations=[250.0] * 30, target_durations=[250.0] * 30)
+    row = row_of(rows, "duration_median_ms")
+    assert (row["test"], row["p_value"], row["significant"]) == ("mann_whitney", 1.0, False)
+
+
 def test_direction_and_worse_per_kind_of_metric():
     base = metrics(traces=100, mean_references=3.0, mean_rows=12.0, duration_p95_ms=900.0)
     target = metrics(traces=40, mean_references=2.0, mean_rows=15.0, duration_p95_ms=800.0)

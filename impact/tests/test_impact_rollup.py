@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from impact.queries import _python_percentile
+from impact.queries import _exact_percentile
 from impact.report import asset_impact
 from inspector.models import RollupDay, Trace, TraceAssetUsage, TraceRollup, UsageRollup
 from inspector.services import asset_create, asset_version_create, trace_ingest
@@ -195,7 +195,7 @@ def test_histogram_percentiles_are_within_the_bucket_error(durations):
     for duration in durations:
         histogram[duration_bucket(duration)] = histogram.get(duration_bucket(duration), 0) + 1
     for fraction, approximate in zip((0.5, 0.95), histogram_percentiles(histogram, (0.5, 0.95)), strict=True):
-        exact = _python_percentile([float(d) for d in durations], fraction)
+        exact = _exact_percentile([float(d) for d in durations], fraction)
         # Interpolating between two values keeps each end within 2.5 %, so the result is too.
         assert abs(approximate - exact) <= 0.025 * exact + 1e-6
 
