@@ -20,6 +20,7 @@ from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, Que
 
 from inspector.contracts import STAGE_ORDER
 from inspector.models import Asset, AssetVersion, Trace, TraceAssetUsage, TraceRollup, UsageRollup
+from inspector.selectors import asset_version_own_or_shared
 from inspector.services.rollups import (
     RollupWindow,
     Tally,
@@ -254,9 +255,8 @@ def co_applied(version_id: int, asset: Asset, **filters: Any) -> list[tuple[str,
 
 
 def policy_budget_ms(tenant: str) -> float:
-    version = (AssetVersion.objects.filter(asset__asset_type="policy", status="published",
-                                           asset__tenant_id__in={tenant or SHARED_TENANT, SHARED_TENANT})
-               .only("spec").first())
+    version = (asset_version_own_or_shared(tenant_id=tenant or SHARED_TENANT)
+               .filter(asset__asset_type="policy", status="published").only("spec").first())
     return float((version.spec or {}).get("budget_ms", 1000)) if version else 1000.0
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
 from inspector.trace_diff import StageSnapshot, compare_traces
 from kernel.errors import InvalidInput, NotFound
+from kernel.tenancy import SHARED_TENANT
 
 TRACE_LIST_FIELDS = (
     "id",
@@ -148,6 +149,26 @@ def asset_list(*, filters: dict[str, Any] | None = None, scope: TenantScope = EV
     queryset = scope.filter(Asset.objects, shared=True).prefetch_related(
         Prefetch("versions", queryset=published, to_attr="published"))
     return _apply(AssetFilter, filters, queryset)
+
+
+def _own_first(queryset: QuerySet, field: str, tenant_id: str) -> QuerySet:
+    own_first = Case(When(**{field: tenant_id}, then=Value(0)), default=Value(1))
+    return queryset.filter(**{f"{field}__in": {tenant_id, SHARED_TENANT}}).order_by(
+        own_first, *queryset.model._meta.ordering)
+
+
+def asset_own_or_shared(*, tenant_id: str) -> QuerySet[Asset]:
+    """The assets a run of ``tenant_id`` may apply: its own and the shared tenant's.
+
+    The tenant's own come first, so where it has its own copy of a shared
+    asset, ``.first()`` of a look-up by type and name is the tenant's.
+    """
+    return _own_first(Asset.objects.all(), "tenant_id", tenant_id)
+
+
+def asset_version_own_or_shared(*, tenant_id: str) -> QuerySet[AssetVersion]:
+    """Versions of ``asset_own_or_shared(tenant_id=…)``, the tenant's own first."""
+    return _own_first(AssetVersion.objects.all(), "asset__tenant_id", tenant_id)
 
 
 def asset_versions(*, asset: Asset) -> QuerySet[AssetVersion]:

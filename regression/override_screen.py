@@ -7,12 +7,11 @@ from typing import Any
 
 import jsonpatch
 import jsonpointer
-from django.db.models import Q
 
 from inspector.contracts import ASSET_TYPES, STAGE_ORDER
-from inspector.models import Asset, AssetVersion, Trace
+from inspector.models import Trace
+from inspector.selectors import asset_own_or_shared, asset_version_own_or_shared
 from kernel.errors import InvalidInput, NotFound
-from kernel.tenancy import SHARED_TENANT
 
 
 def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
@@ -29,7 +28,7 @@ def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]
 
 def picker_data(trace: Trace) -> dict[str, Any]:
     """Assets of the trace's tenant (and the shared default ones) with their versions."""
-    assets = (Asset.objects.filter(tenant_id__in={trace.tenant_id, SHARED_TENANT})
+    assets = (asset_own_or_shared(tenant_id=trace.tenant_id)
               .prefetch_related("versions__author").order_by("asset_type", "name"))
     used, consumers = _used(trace)
     rows = []
@@ -51,9 +50,8 @@ def picker_data(trace: Trace) -> dict[str, Any]:
 
 def spec_preview(trace: Trace, asset_type: str, name: str, version: int) -> dict[str, Any]:
     """The spec change an override makes, from the version the trace used to the chosen one."""
-    chosen = (AssetVersion.objects.filter(Q(asset__tenant_id__in={trace.tenant_id, SHARED_TENANT}),
-                                          asset__asset_type=asset_type, asset__name=name, version=version)
-              .select_related("asset").first())
+    chosen = (asset_version_own_or_shared(tenant_id=trace.tenant_id)
+              .filter(asset__asset_type=asset_type, asset__name=name, version=version).select_related("asset").first())
     if chosen is None:
         raise NotFound(f"no {asset_type} asset {name!r} version {version}")
     used, consumers = _used(trace)

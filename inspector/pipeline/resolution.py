@@ -8,16 +8,15 @@ overrides outside test mode are a 400 and nothing runs.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Case, Q, Value, When
 
 from access.errors import TenantForbidden
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.asset_specs import validate_spec
 from inspector.contracts import ASSET_TYPES, ExecutionContext, parse_asset_ref
-from inspector.models import Asset, AssetVersion
+from inspector.models import AssetVersion
 from inspector.pipeline.base import HandlerError, ResolvedAsset
+from inspector.selectors import asset_own_or_shared, asset_version_own_or_shared
 from kernel.errors import InvalidInput, ServiceError
-from kernel.tenancy import SHARED_TENANT
 
 MULTI_NAMED_TYPES = frozenset({"query"})
 
@@ -31,10 +30,6 @@ class PipelineNotConfigured(ServiceError):
 def default_asset_names() -> dict[str, str]:
     """The asset each singleton type resolves to when a stage names none."""
     return dict(settings.OPS_DEFAULT_ASSETS)
-
-
-def _tenant_assets(tenant_id: str) -> Q:
-    return Q(asset__tenant_id__in={tenant_id, SHARED_TENANT})
 
 
 def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY_TENANT) -> dict[str, ResolvedAsset]:
@@ -57,7 +52,7 @@ def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY
             parsed = parse_asset_ref(ref)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="asset_overrides") from exc
-        assets = Asset.objects.filter(name=parsed.name, tenant_id__in={context.tenant_id, SHARED_TENANT})
+        assets = asset_own_or_shared(tenant_id=context.tenant_id).filter(name=parsed.name)
         if not assets.filter(asset_type=asset_type).exists():
             other = assets.values_list("asset_type", flat=True).first()
             hint = f" (it is a {other} asset)" if other else ""
@@ -75,12 +70,9 @@ def validate_overrides(context: ExecutionContext, *, drafts: TenantScope = EVERY
 
 
 def _version_query(tenant_id: str, asset_type: str, name: str):
-    return (
-        AssetVersion.objects.filter(_tenant_assets(tenant_id), asset__asset_type=asset_type, asset__name=name)
-        .select_related("asset")
-        # The tenant's own asset wins over the shared default one.
-        .order_by(Case(When(asset__tenant_id=tenant_id, then=Value(0)), default=Value(1)))
-    )
+    # The tenant's own asset wins over the shared one: the selector orders it first.
+    return (asset_version_own_or_shared(tenant_id=tenant_id)
+            .filter(asset__asset_type=asset_type, asset__name=name).select_related("asset"))
 
 
 def _resolved(version: AssetVersion) -> ResolvedAsset:

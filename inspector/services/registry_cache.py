@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
 from inspector.models import Asset, AssetVersion
-from kernel.tenancy import SHARED_TENANT
+from inspector.selectors import asset_version_own_or_shared
 
 MAX_ENTRIES = 10_000  # beyond this the cache starts over rather than growing
 
@@ -89,17 +89,13 @@ def _registry_query(tenant_id: str, keys: set[RegistryKey]) -> dict[RegistryKey,
     condition = Q()
     for asset_type, name, version in keys:
         condition |= Q(asset__asset_type=asset_type, asset__name=name, version=version)
-    rows = AssetVersion.objects.filter(condition, asset__tenant_id__in={tenant_id, SHARED_TENANT}).values_list(
-        "id", "status", "version", "asset__asset_type", "asset__name", "asset__tenant_id"
+    rows = asset_version_own_or_shared(tenant_id=tenant_id).filter(condition).values_list(
+        "id", "status", "version", "asset__asset_type", "asset__name"
     )
     found: dict[RegistryKey, RegistryVersion] = {}
-    own: set[RegistryKey] = set()
-    for pk, status, version, asset_type, name, owner in rows:
-        key = (asset_type, name, version)
-        if key not in own:
-            found[key] = RegistryVersion(id=pk, status=status)
-            if owner == tenant_id:
-                own.add(key)
+    for pk, status, version, asset_type, name in rows:
+        # The tenant's own rows come first, so its own copy of a shared asset wins.
+        found.setdefault((asset_type, name, version), RegistryVersion(id=pk, status=status))
     return found
 
 
