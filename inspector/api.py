@@ -31,6 +31,7 @@ from inspector.serializers import (
     StagePayloadSerializer,
     TraceBatchIngestedSerializer,
     TraceDetailSerializer,
+    TraceDiffSerializer,
     TraceIngestedSerializer,
     TraceListSerializer,
     VersionCreateSerializer,
@@ -158,24 +159,18 @@ class TraceDiffView(generics.GenericAPIView):
     """Stage-by-stage comparison of a trace with a baseline trace."""
 
     queryset = Trace.objects.none()
-    serializer_class = TraceListSerializer
+    serializer_class = TraceDiffSerializer
 
     @extend_schema(
         parameters=[OpenApiParameter("baseline", OpenApiTypes.STR, required=True,
                                      description="Baseline trace id, in the trace's tenant."), TENANT_PARAMETER],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: TraceDiffSerializer},
     )
     def get(self, request: Request, trace_id: str) -> Response:
         comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""),
                                              scope=scope_for(request.user),
                                              tenant=request.query_params.get("tenant", ""))
-        return Response(
-            {
-                "baseline": TraceListSerializer(comparison["baseline"]).data,
-                "candidate": TraceListSerializer(comparison["candidate"]).data,
-                "stages": comparison["stages"],
-            }
-        )
+        return Response(self.get_serializer(comparison).data)
 
 
 class AssetViewSet(viewsets.ModelViewSet):

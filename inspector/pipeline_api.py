@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -16,7 +15,7 @@ from inspector import selectors
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
 from inspector.pipeline.runner import pipeline_run
 from inspector.pipeline.stage_test import stage_test
-from inspector.serializers import TraceDetailSerializer
+from inspector.serializers import StageTestResultSerializer, TraceDetailSerializer
 from kernel.errors import InvalidInput
 
 RUN = "inspector.run_pipeline"
@@ -65,7 +64,7 @@ class StageTestView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "pipeline"
 
-    @extend_schema(request=StageTestRequest, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=StageTestRequest, responses={200: StageTestResultSerializer})
     def post(self, request: Request) -> Response:
         _require(request, RUN, TEST_MODE)
         body = StageTestRequest.model_validate(_body(request))
@@ -81,13 +80,11 @@ class StageTestView(APIView):
             scope=scope_for(request.user),
             drafts=draft_scope_for(request.user),
         )
-        return Response(
-            {
-                "stage": str(body.stage),
-                "output": result.output.model_dump(mode="json"),
-                "applied_assets": {t: a.ref for t, a in result.execution.applied.items()},
-                "baseline": result.baseline,
-                "baseline_output": result.baseline_output,
-                "diff": result.diff,
-            }
-        )
+        return Response(StageTestResultSerializer({
+            "stage": str(body.stage),
+            "output": result.output.model_dump(mode="json"),
+            "applied_assets": {t: a.ref for t, a in result.execution.applied.items()},
+            "baseline": result.baseline,
+            "baseline_output": result.baseline_output,
+            "diff": result.diff,
+        }).data)

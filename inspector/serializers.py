@@ -57,6 +57,10 @@ class OptionalDateTimeField(_LeftOutWhenNone, serializers.DateTimeField):
     pass
 
 
+class OptionalFloatField(_LeftOutWhenNone, serializers.FloatField):
+    pass
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     """An error answer: ``{"detail": "..."}`` (inspector.api_errors)."""
 
@@ -270,3 +274,81 @@ class VersionCreateSerializer(serializers.Serializer):
 class VersionNumberSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+
+class DiffOperationSerializer(serializers.Serializer):
+    """One operation of ``inspector.structural_diff.stage_output_diff``."""
+
+    op = serializers.ChoiceField(choices=["add", "remove", "replace"])
+    path = serializers.CharField(help_text="RFC 6901 pointer into the candidate; into the baseline for remove.")
+    before = serializers.JSONField(required=False, help_text="The baseline value; remove and replace only.")
+    after = serializers.JSONField(required=False, help_text="The candidate value; add and replace only.")
+
+
+class DiffTruncationSerializer(serializers.Serializer):
+    """A list compared by position whose differing items were not all itemised."""
+
+    pointer = serializers.CharField()
+    positions = serializers.IntegerField(help_text="The longer side's length.")
+    differing_items = serializers.IntegerField()
+    listed_items = serializers.IntegerField(help_text="The first differing items, itemised as operations.")
+
+
+class StageOutputDiffSerializer(serializers.Serializer):
+    """The structural diff of two stage outputs (diagnostics and volatile keys left out)."""
+
+    changed = serializers.BooleanField()
+    operation_count = serializers.IntegerField(help_text="Every operation, also those past the listed ones.")
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Per op, only the ops that occur.")
+    operations = DiffOperationSerializer(many=True, help_text="Adds, removes, then replaces; at most 500.")
+    truncated = DiffTruncationSerializer(many=True)
+
+
+class SideStatusSerializer(serializers.Serializer):
+    baseline = OptionalCharField(help_text="Absent when the stage did not run in the baseline.")
+    candidate = OptionalCharField(help_text="Absent when the stage did not run in the candidate.")
+    changed = serializers.BooleanField(required=False, help_text="Present when both sides ran the stage.")
+
+
+class SideDeltaSerializer(serializers.Serializer):
+    baseline = OptionalIntegerField()
+    candidate = OptionalIntegerField()
+    delta = OptionalIntegerField(help_text="Present when both sides ran the stage.")
+    percent = OptionalFloatField(help_text="Present when both sides ran the stage and the baseline is not 0.")
+
+
+class StageComparisonSerializer(serializers.Serializer):
+    """One stage of a trace comparison (``inspector.trace_diff.stage_row``)."""
+
+    stage = serializers.CharField()
+    presence = serializers.ChoiceField(choices=["both", "baseline_only", "candidate_only"])
+    status = SideStatusSerializer()
+    duration_ms = SideDeltaSerializer()
+    counts = serializers.DictField(child=SideDeltaSerializer())
+    new_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    resolved_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    new_warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    output_diff = StageOutputDiffSerializer(required=False, help_text="Present when both sides ran the stage.")
+
+
+class TraceDiffSerializer(serializers.Serializer):
+    baseline = TraceListSerializer()
+    candidate = TraceListSerializer()
+    stages = StageComparisonSerializer(many=True)
+
+
+class StageTestBaselineSerializer(serializers.Serializer):
+    trace_id = serializers.CharField(required=False, help_text="When the stage was re-run from a trace.")
+    question = serializers.CharField(required=False, help_text="When the stage was re-run from a question.")
+    stage = serializers.CharField()
+    attempt = serializers.IntegerField(required=False, help_text="The recorded attempt, from a trace.")
+    applied_assets = serializers.DictField(child=serializers.CharField())
+
+
+class StageTestResultSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    output = serializers.DictField(help_text="The re-run's StageOutput.")
+    applied_assets = serializers.DictField(child=serializers.CharField())
+    baseline = StageTestBaselineSerializer()
+    baseline_output = serializers.DictField(help_text="The baseline StageOutput.")
+    diff = StageOutputDiffSerializer()

@@ -3,10 +3,12 @@
 import copy
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 from inspector.services import trace_ingest
 from tests.factories import UserFactory, trace_body
 from tests.fixtures import client_for, grant
+from tests.security.test_robustness_schema_conformance import assert_conforms, assert_no_null
 
 pytestmark = pytest.mark.usefixtures("reference_v2_drafts")
 OUTPUT_ISSUES = {"output_added": "add", "output_removed": "remove", "output_changed": "replace"}
@@ -70,6 +72,32 @@ def test_a_stage_rerun_is_reported_alike_by_stage_test_trace_diff_and_stage_comp
     assert trace_diff == stage_test_diff
     assert by_ids == by_bodies == stage_test_diff["operations"]
     assert all("before" in op for op in stage_test_diff["operations"] if op["op"] == "remove")
+
+
+def test_diff_answers_match_their_schema_and_carry_no_null(client):
+    # Given a pair where the candidate lacks a stage and the baseline took 0 ms for another
+    baseline, candidate = trace_body(trace_id="base"), trace_body(trace_id="cand")
+    baseline["stages"][0]["output"]["duration_ms"] = 0
+    del candidate["stages"][3]
+    trace_ingest(payload=baseline)
+    trace_ingest(payload=candidate)
+    trace_id = client.post("/ops/ask", {"question": "Events on checkout-api last 30 days"},
+                           format="json").json()["trace_id"]
+    openapi = SchemaGenerator().get_schema(request=None, public=True)
+
+    # When the trace diff and a stage re-run answer
+    diff = client.get("/inspector/traces/cand/diff?baseline=base")
+    rerun = client.post("/ops/stage-test", {"stage": "execute", "trace_id": trace_id,
+                                            "asset_overrides": {"query": "event_history@2"}}, format="json")
+
+    # Then both answers are documented exactly, and absent values are absent keys, not nulls
+    assert_conforms(openapi, diff, "/inspector/traces/{trace_id}/diff", "get")
+    assert_conforms(openapi, rerun, "/ops/stage-test", "post")
+    rows = {row["stage"]: row for row in diff.json()["stages"]}
+    assert rows["compose"]["status"] == {"baseline": "ok"} and "output_diff" not in rows["compose"]
+    assert "percent" not in rows["route_plan"]["duration_ms"]
+    assert_no_null(diff.json())
+    assert_no_null({key: value for key, value in rerun.json().items() if key not in ("output", "baseline_output")})
 
 
 def test_keyed_insertion_with_volatile_noise_is_one_added_row_everywhere(client):
