@@ -16,14 +16,14 @@ from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
 
 
 def pure_decisions_per_second(count: int) -> float:
-    from controlloop.contracts import DecisionInput, PastReplan, ReplanTrigger
+    from controlloop.contracts import SEVERITIES, DecisionInput, PastReplan, ReplanTrigger
     from controlloop.decisions import decide, default_policy
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     policy = default_policy(min_interval_seconds=1, cooling_period_seconds=5)
     triggers = [ReplanTrigger(trigger_type=t, stage_name="execute", severity=s)
                 for t in ("empty_result", "error", "timeout", "slot_missing", "unknown")
-                for s in ("low", "medium", "high", "critical")]
+                for s in SEVERITIES]
     inputs = [
         DecisionInput(trigger=triggers[i % len(triggers)], policy=policy, now=now,
                       trace_replans=[PastReplan(timestamp=now - timedelta(seconds=10 * j)) for j in range(i % 3)],

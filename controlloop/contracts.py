@@ -7,28 +7,28 @@ on these only, so they are testable without a database.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import jsonpatch
 from pydantic import Field, model_validator
 
 from kernel.contracts import Contract
 
-TRIGGER_TYPES: tuple[str, ...] = (
-    "error", "tool_error_fatal", "timeout", "empty_result", "policy_violation",
-    "low_evidence", "slot_missing", "present_limit", "manual", "unknown",
-)
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
-DECISIONS: tuple[str, ...] = ("auto_retry", "ask_user", "stop_with_guidance")
-VETOES: tuple[str, ...] = ("trigger_not_allowed", "no_replans_left", "breaker_open", "severity_too_low",
-                           "interval", "cooling")
-
+# Each enumeration is written once, as a Literal (for the contracts and type
+# checkers); the tuples for choices, filters and parsing are read off it.
 TriggerType = Literal["error", "tool_error_fatal", "timeout", "empty_result", "policy_violation",
                       "low_evidence", "slot_missing", "present_limit", "manual", "unknown"]
-Severity = Literal["low", "medium", "high", "critical"]
+Severity = Literal["low", "medium", "high", "critical"]  # in rising order
 DecisionKind = Literal["auto_retry", "ask_user", "stop_with_guidance"]
-Veto = Literal["", "trigger_not_allowed", "no_replans_left", "breaker_open", "severity_too_low", "interval", "cooling"]
+VetoReason = Literal["trigger_not_allowed", "no_replans_left", "breaker_open", "severity_too_low", "interval", "cooling"]
+Veto = Literal["", VetoReason]  # "" when nothing vetoed
+
+TRIGGER_TYPES: tuple[str, ...] = get_args(TriggerType)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
+DECISIONS: tuple[str, ...] = get_args(DecisionKind)
+VETOES: tuple[str, ...] = get_args(VetoReason)
+
 StageScope = Literal["route_plan", "validate", "execute", "compose", "present"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -20,6 +20,7 @@ from controlloop.contracts import (
     ReplanDecision,
     ReplanPatchDiff,
     TriggerRule,
+    VetoReason,
 )
 
 DEFAULT_RULES: dict[str, TriggerRule] = {
@@ -64,16 +65,14 @@ _DEFAULT_VETO_GUIDANCE = "no automatic replan was made; read the reason and reru
 
 
 def default_policy(**overrides: Any) -> PolicySnapshot:
-    """A policy with ``DEFAULT_RULES``, 2 replans and no interval or cooling; keywords override."""
+    """The default policy: ``DEFAULT_RULES`` and ``PolicySnapshot``'s defaults; keywords override.
+
+    The one definition of it: ``services.ensure_default_policy`` stores this
+    (2 replans, every trigger, from low severity, no interval or cooling).
+    """
     # Deep copies, so a test that edits its policy's rules cannot leak into DEFAULT_RULES.
-    fields: dict[str, Any] = {
-        "rules": {name: rule.model_copy(deep=True) for name, rule in DEFAULT_RULES.items()},
-        "max_replans": 2,
-        "min_interval_seconds": 0,
-        "cooling_period_seconds": 0,
-    }
-    fields.update(overrides)
-    return PolicySnapshot(**fields)
+    rules = {name: rule.model_copy(deep=True) for name, rule in DEFAULT_RULES.items()}
+    return PolicySnapshot(**{"rules": rules, **overrides})
 
 
 # --- patches -----------------------------------------------------------------
@@ -162,7 +161,7 @@ def _seconds_since_last_replan(data: DecisionInput) -> float | None:
     return max(0.0, (data.now - newest).total_seconds())
 
 
-def _veto(data: DecisionInput) -> tuple[str, str] | None:
+def _veto(data: DecisionInput) -> tuple[VetoReason, str] | None:
     """The first failing check as ``(veto, reason)``, in SPEC §4 order; None when all pass."""
     trigger, policy = data.trigger, data.policy
     used = len(data.trace_replans)

@@ -9,8 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from controlloop.contracts import EPOCH, TRIGGER_TYPES, DecisionInput, PastReplan, ReplanDecision, ReplanTrigger
-from controlloop.decisions import DEFAULT_RULES, decide
+from controlloop.contracts import EPOCH, DecisionInput, PastReplan, ReplanDecision, ReplanTrigger
+from controlloop.decisions import decide, default_policy
 from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
 
 
@@ -31,8 +31,7 @@ def ensure_default_policy() -> ReplanPolicy:
     if policy is None:
         policy, _ = ReplanPolicy.objects.get_or_create(
             is_default=True,
-            defaults={"name": "default", "max_replans": 2, "allowed_triggers": list(TRIGGER_TYPES),
-                      "rules": {key: rule.model_dump(mode="json") for key, rule in DEFAULT_RULES.items()}},
+            defaults=default_policy().model_dump(mode="json", exclude={"policy_id"}),
         )
     return policy
 

@@ -163,6 +163,18 @@ def test_migration_default_rules_match_the_code_defaults():
     assert {k: TriggerRule.model_validate(v) for k, v in stored.rules.items()} == DEFAULT_RULES
 
 
+def test_the_stored_default_policy_is_default_policy():
+    from controlloop.decisions import default_policy
+
+    for stored in (ensure_default_policy(), _recreated_default()):
+        assert stored.snapshot().model_dump(exclude={"policy_id"}) == default_policy().model_dump(exclude={"policy_id"})
+
+
+def _recreated_default() -> ReplanPolicy:
+    ReplanPolicy.objects.filter(is_default=True).delete()
+    return ensure_default_policy()
+
+
 def test_default_policy_is_recreated_if_missing():
     from controlloop.services import policy_for_tenant
 
