@@ -34,11 +34,12 @@ def main() -> None:
         from impact.report import asset_impact
         from inspector.models import Asset
         from inspector.services import asset_create, asset_version_create, asset_version_publish
+        from kernel.tenancy import SHARED_TENANT
         from tests.factories import VALID_SPECS
 
         version_ids = {}
         for asset_type, name, _ in ASSETS:
-            asset = asset_create(tenant_id="default", asset_type=asset_type, name=name, spec=VALID_SPECS[asset_type])
+            asset = asset_create(tenant_id=SHARED_TENANT, asset_type=asset_type, name=name, spec=VALID_SPECS[asset_type])
             asset_version_publish(version=asset.versions.get(version=1))
             second = asset_version_create(asset=asset, spec=VALID_SPECS[asset_type], note="v2")
             version_ids[(asset_type, name, 1)] = asset.versions.get(version=1).pk

@@ -122,13 +122,14 @@ def _assets() -> dict[tuple[str, str, int], int]:
 
     from inspector.models import Asset
     from inspector.services import asset_create, asset_version_create, asset_version_publish
+    from kernel.tenancy import SHARED_TENANT
     from tests.factories import VALID_SPECS
 
     version_ids = {}
     for asset_type, name, _ in ASSETS:
-        asset = Asset.objects.filter(tenant_id="default", asset_type=asset_type, name=name).first()
+        asset = Asset.objects.filter(tenant_id=SHARED_TENANT, asset_type=asset_type, name=name).first()
         if asset is None:
-            asset = asset_create(tenant_id="default", asset_type=asset_type, name=name, spec=VALID_SPECS[asset_type])
+            asset = asset_create(tenant_id=SHARED_TENANT, asset_type=asset_type, name=name, spec=VALID_SPECS[asset_type])
             asset_version_publish(version=asset.versions.get(version=1))
             asset_version_create(asset=asset, spec=VALID_SPECS[asset_type], note="v2")
         for version in asset.versions.filter(version__in=(1, 2)):
@@ -435,6 +436,7 @@ def bench(rounds: int, repeat: int, ingest_count: int, workers: int, only: list[
 
     from controlloop.models import ReplanEvent
     from inspector.models import Asset, Trace
+    from kernel.tenancy import SHARED_TENANT
 
     user = _superuser()
     client = Client()
@@ -447,7 +449,7 @@ def bench(rounds: int, repeat: int, ingest_count: int, workers: int, only: list[
     print(f"database: {count:,} generated traces ({total:,} in all); {rounds} round(s) of {repeat} requests a measure",
           flush=True)
     included = _areas(only)
-    lookup = Asset.objects.get(tenant_id="default", asset_type="query", name="ci_lookup")
+    lookup = Asset.objects.get(tenant_id=SHARED_TENANT, asset_type="query", name="ci_lookup")
     deep = Trace.objects.order_by("-started_at", "-id").values_list("started_at", flat=True)[count // 2]
     history_end = datetime.fromisoformat(_meta_get("start")) + timedelta(seconds=7 * count)
     last_week = urlencode({"from": (history_end - timedelta(days=7)).isoformat(), "to": history_end.isoformat()})

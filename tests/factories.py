@@ -10,6 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from inspector.models import Asset, AssetVersion
+from kernel.tenancy import SHARED_TENANT
 
 VALID_SPECS: dict[str, dict[str, Any]] = {
     "prompt": {"template": "Route the question: {question}", "rules": [{"intent": "lookup", "keywords": ["show"]}]},
@@ -33,12 +34,12 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def tenants(self, create, extracted, **kwargs):
-        """Member of ``default`` unless ``tenants=[...]`` says otherwise."""
+        """Member of the shared tenant unless ``tenants=[...]`` says otherwise."""
         if not create:
             return
         from access.models import TenantMembership
 
-        for tenant_id in ["default"] if extracted is None else extracted:
+        for tenant_id in [SHARED_TENANT] if extracted is None else extracted:
             TenantMembership.objects.create(user=self, tenant_id=tenant_id)
 
 
@@ -46,7 +47,7 @@ class AssetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Asset
 
-    tenant_id = "default"
+    tenant_id = SHARED_TENANT
     asset_type = "query"
     name = factory.Sequence(lambda n: f"asset_{n}")
 
@@ -99,7 +100,7 @@ def trace_body(*, trace_id: str | None = None, question: str = "Which servers ru
     """A whole valid trace body; ``padding`` adds that many bytes to each stage's result."""
     body = {
         "trace_id": trace_id if trace_id is not None else f"t-{uuid.uuid4().hex[:12]}",
-        "tenant_id": "default",
+        "tenant_id": SHARED_TENANT,
         "question": question,
         "started_at": "2026-11-20T10:00:00Z",
         "applied_assets": {"prompt": {"name": "route_rules", "version": 1, "status": "published"}},
