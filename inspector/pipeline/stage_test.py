@@ -19,6 +19,7 @@ from inspector.pipeline.runner import pipeline_execute
 from inspector.selectors import stage_run_with_payload
 from inspector.structural_diff import stage_output_diff
 from kernel.errors import InvalidInput
+from kernel.tenancy import SHARED_TENANT
 
 
 @dataclass
@@ -39,7 +40,7 @@ def stage_test(
     asset_overrides: dict[str, str],
     trace_id: str = "",
     question: str = "",
-    tenant_id: str = "default",
+    tenant_id: str = SHARED_TENANT,
     trace_tenant: str = "",
     user_id: str = "",
     scope: TenantScope = EVERY_TENANT,
