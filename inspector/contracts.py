@@ -51,6 +51,16 @@ def _to_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("question must not be blank")
+    return value
+
+
+# A question a run or a trace is about: required, never only white space.
+Question = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+
+
 class StageName(StrEnum):
     ROUTE_PLAN = "route_plan"
     VALIDATE = "validate"
@@ -235,7 +245,7 @@ class TraceIn(Contract):
     trace_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")
     parent_trace_id: str = Field(default="", max_length=128)
     tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
-    question: str = Field(min_length=1, max_length=10_000)
+    question: Question
     route: Literal["plan", "direct", "reject", ""] = ""
     status: Literal["success", "warning", "error", ""] = ""
     started_at: UtcDatetime | None = None
@@ -265,13 +275,6 @@ class TraceIn(Contract):
         unknown = sorted(set(value) - set(ASSET_TYPES))
         if unknown:
             raise ValueError(f"unknown asset type(s): {', '.join(unknown)}")
-        return value
-
-    @field_validator("question", mode="after")
-    @classmethod
-    def _question_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be blank")
         return value
 
     @model_validator(mode="after")
@@ -310,18 +313,11 @@ class TraceBatchIn(RootModel[list[TraceIn]]):
 class AskRequest(Contract):
     """Body of ``POST /ops/ask``."""
 
-    question: str = Field(min_length=1, max_length=10_000)
+    question: Question
     tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     test_mode: bool = False
     asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
     baseline_trace_id: str = Field(default="", max_length=128)
-
-    @field_validator("question", mode="after")
-    @classmethod
-    def _question_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must not be blank")
-        return value
 
 
 class StageTestRequest(Contract):

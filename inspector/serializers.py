@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from rest_framework import serializers
 
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from inspector.selectors import TRACE_LIST_FIELDS
 from kernel.tenancy import SHARED_TENANT
 
 
@@ -70,19 +71,8 @@ class ErrorDetailSerializer(serializers.Serializer):
 class TraceListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trace
-        fields = [
-            "trace_id",
-            "parent_trace_id",
-            "tenant_id",
-            "question",
-            "route",
-            "status",
-            "started_at",
-            "duration_ms",
-            "test_mode",
-            "stage_count",
-            "replan_count",
-        ]
+        # The columns the list reads (selectors.TRACE_LIST_FIELDS) less the database id.
+        fields = [name for name in TRACE_LIST_FIELDS if name != "id"]
 
 
 class TraceIngestedSerializer(TraceListSerializer):
