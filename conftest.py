@@ -1,3 +1,3 @@
-"""Shared pytest fixtures for every test folder (tests/, inspector/, controlloop/, regression/)."""
+"""Loads the shared test plugin (testkit/plugin.py: users, clients, assets) for every test folder."""
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["testkit.plugin"]

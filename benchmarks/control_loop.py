@@ -43,7 +43,7 @@ def run_current(requests: int, pure: int) -> None:
         from rest_framework.test import APIClient
 
         from inspector.services import trace_ingest
-        from tests.factories import trace_body
+        from testkit.factories import trace_body
 
         if vendor == "sqlite":
             print(f"pure decide(): {pure_decisions_per_second(pure):,.0f} decisions/s (target >= 20,000/s)", flush=True)

@@ -35,7 +35,7 @@ def main() -> None:
         from inspector.models import Asset
         from inspector.services import asset_create, asset_version_create, asset_version_publish
         from kernel.tenancy import SHARED_TENANT
-        from tests.factories import VALID_SPECS
+        from testkit.factories import VALID_SPECS
 
         version_ids = {}
         for asset_type, name, _ in ASSETS:

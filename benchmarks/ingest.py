@@ -53,7 +53,7 @@ def run_current(count: int, payload_bytes: int, workers: int, batch: int, live: 
         from django.contrib.auth import get_user_model
 
         from inspector.models import StageRun, Trace
-        from tests.factories import trace_body
+        from testkit.factories import trace_body
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.com", "pw")
         stamp = {"started_at": datetime.now(UTC).isoformat()} if live else {}

@@ -26,7 +26,7 @@ RANDOM_PAYLOAD_BYTES = 11_000  # as benchmarks/scale.py: ~10 KB JSON a stage out
 
 
 def _big_trace(trace_id: str, changed: bool) -> dict:
-    from tests.factories import trace_body
+    from testkit.factories import trace_body
 
     body = trace_body(trace_id=trace_id)
     for stage in body["stages"]:
@@ -53,7 +53,7 @@ def run_current(repeat: int) -> None:
         from inspector.services import trace_ingest
         from regression.models import RegressionAnalysis
         from regression.services import analysis_execute
-        from tests.factories import trace_body
+        from testkit.factories import trace_body
 
         trace_ingest(payload=_big_trace("big-base", changed=False))
         trace_ingest(payload=_big_trace("big-cand", changed=True))

@@ -123,7 +123,7 @@ def _assets() -> dict[tuple[str, str, int], int]:
     from inspector.models import Asset
     from inspector.services import asset_create, asset_version_create, asset_version_publish
     from kernel.tenancy import SHARED_TENANT
-    from tests.factories import VALID_SPECS
+    from testkit.factories import VALID_SPECS
 
     version_ids = {}
     for asset_type, name, _ in ASSETS:
@@ -643,7 +643,7 @@ def _bench_ingest(results: Results, count: int, workers: int, user) -> None:
     from django.test.utils import override_settings
 
     from inspector.models import Trace
-    from tests.factories import trace_body
+    from testkit.factories import trace_body
 
     run_id = datetime.now(UTC).strftime("%H%M%S%f")
     variants = [(n, True) for n in sorted({1, workers})]

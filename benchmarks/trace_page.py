@@ -50,7 +50,7 @@ def main() -> None:
 
         from inspector.models import Trace
         from inspector.services import trace_ingest
-        from tests.factories import trace_body
+        from testkit.factories import trace_body
 
         user = get_user_model().objects.create_superuser("bench", "b@example.com", "pw")
         client = Client()

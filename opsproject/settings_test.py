@@ -13,6 +13,6 @@ STORAGES = {
 }
 # Test data live in an uncommitted transaction that other connections cannot see.
 OPS_IMPACT_PARALLEL = False
-# Rate limits are tested on purpose (tests/api/test_limits.py); elsewhere they
+# Rate limits are tested on purpose (inspector/tests/api/test_limits.py); elsewhere they
 # would only make test order matter.
 OPS_THROTTLE_RATES = {"ingest": "none", "pipeline": "none"}

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from access.tenancy import scope_for
-from tests.factories import UserFactory
+from testkit.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from access.roles import ADMIN, ASSET_EDITOR, OPERATOR, PUBLISHER, ROLE_PERMISSIONS, VIEWER, roles_install
-from tests.fixtures import role_user
+from testkit.plugin import role_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from rest_framework.test import APIClient
 from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.services import ensure_default_policy
 from inspector.services import trace_ingest
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for, grant
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for, grant
 
 pytestmark = pytest.mark.django_db
 POLICIES = "/controlloop/policies"

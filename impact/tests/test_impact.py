@@ -6,8 +6,8 @@ import pytest
 
 from inspector.models import Asset
 from inspector.services import asset_create, asset_version_create, asset_version_publish, trace_ingest
-from tests.factories import VALID_SPECS, UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import VALID_SPECS, UserFactory, trace_body
+from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from inspector.services.rollups import (
     rollup_window,
     usage_rollup,
 )
-from tests.factories import VALID_SPECS, trace_body
+from testkit.factories import VALID_SPECS, trace_body
 
 NOW = datetime.now(UTC)
 DAY0 = (NOW - timedelta(days=6)).date()  # six closed days before today: DAY0 … DAY0 + 4 get traces

@@ -7,8 +7,8 @@ import pytest
 from inspector.models import Trace
 from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for, grant
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for, grant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_now")]
 ANALYZE = "/inspector/regression/analyze"

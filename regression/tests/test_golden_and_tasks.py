@@ -133,8 +133,8 @@ def test_regression_gate_rejects_unknown_names(golden):
 
 
 def test_golden_query_api(operator_client, golden, db):
-    from tests.factories import UserFactory
-    from tests.fixtures import client_for, grant
+    from testkit.factories import UserFactory
+    from testkit.plugin import client_for, grant
 
     client = client_for(grant(UserFactory(), "regression.view_goldenquery", "regression.add_goldenquery",
                               "regression.add_regressionrun", "regression.view_regressionrun",

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,7 +32,7 @@ def real_worker():
 
 
 def test_analysis_runs_in_a_real_worker_and_completes(real_worker, viewer):
-    from tests.fixtures import client_for, grant
+    from testkit.plugin import client_for, grant
 
     base = trace_body(trace_id="w-base")
     trace_ingest(payload=base)

@@ -22,8 +22,8 @@ from inspector.pipeline.runner import pipeline_run
 from inspector.services import asset_create, asset_version_create, asset_version_publish
 from regression.models import GoldenQuery
 from regression.services import analysis_request, golden_query_set_baseline
-from tests.factories import VALID_SPECS, trace_body
-from tests.fixtures import client_for, role_user
+from testkit.factories import VALID_SPECS, trace_body
+from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from inspector.models import Trace
 from inspector.services import asset_create, asset_version_create, asset_version_publish, trace_ingest
 from regression.models import GoldenQuery, RegressionAnalysis
 from regression.services import analysis_request
-from tests.factories import VALID_SPECS, UserFactory, trace_body
-from tests.fixtures import client_for, role_user
+from testkit.factories import VALID_SPECS, UserFactory, trace_body
+from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"

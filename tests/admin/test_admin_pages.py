@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from inspector.models import AssetVersion, StageRun
 from inspector.services import asset_create, trace_ingest
-from tests.factories import VALID_SPECS, trace_body
+from testkit.factories import VALID_SPECS, trace_body
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +97,8 @@ def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logg
 
 
 def test_trace_page_permissions(client, db):
-    from tests.factories import UserFactory
-    from tests.fixtures import grant
+    from testkit.factories import UserFactory
+    from testkit.plugin import grant
 
     trace, _ = trace_ingest(payload=trace_body(trace_id="t-perm"))
     staff = UserFactory(username="nostaff-perm", password="pw", is_staff=True)

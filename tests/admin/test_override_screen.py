@@ -11,8 +11,8 @@ from inspector.models import AssetVersion, Trace
 from inspector.pipeline.runner import pipeline_run
 from reference.assets import reference_v2_install
 from regression.models import OverrideTest
-from tests.factories import UserFactory
-from tests.fixtures import grant
+from testkit.factories import UserFactory
+from testkit.plugin import grant
 
 pytestmark = [pytest.mark.usefixtures("reference_assets", "run_on_commit_now")]
 

@@ -13,7 +13,7 @@ STAGE_TEST = "/ops/stage-test"
 @pytest.fixture
 def draft_tester_client(operator):
     """An operator who may also edit assets: only such users run draft versions in test mode."""
-    from tests.fixtures import client_for, grant
+    from testkit.plugin import client_for, grant
 
     return client_for(grant(operator, "inspector.add_assetversion"))
 

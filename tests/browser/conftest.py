@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import UserFactory
+from testkit.factories import UserFactory
 
 CHROMIUM = os.environ.get("OPS_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "browser-pw-123"

@@ -75,7 +75,7 @@ def test_impact_screen_says_which_days_come_from_the_rollup(staff_page, live_ser
 
     from inspector.services import asset_create, asset_version_create, trace_ingest
     from inspector.services.rollups import usage_rollup
-    from tests.factories import VALID_SPECS, trace_body
+    from testkit.factories import VALID_SPECS, trace_body
 
     lookup = asset_create(tenant_id="default", asset_type="query", name="ci_lookup", spec=VALID_SPECS["query"])
     asset_version_create(asset=lookup, spec={**VALID_SPECS["query"], "row_limit": 5})

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from inspector.contracts import ExecutionContext
 from inspector.pipeline.runner import pipeline_run
 from reference.assets import reference_assets_install, reference_v2_install
+from testkit.factories import UserFactory
+from testkit.plugin import grant
 from tests.browser.conftest import PASSWORD, login, save_screenshot
-from tests.factories import UserFactory
-from tests.fixtures import grant
 
 pytestmark = pytest.mark.browser
 

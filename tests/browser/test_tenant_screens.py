@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 from access.roles import OPERATOR
 from inspector.models import Trace
 from inspector.services import trace_ingest
+from testkit.factories import trace_body
+from testkit.plugin import role_user
 from tests.browser.conftest import PASSWORD, login, save_screenshot
-from tests.factories import trace_body
-from tests.fixtures import role_user
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from inspector.models import Trace
 from inspector.pipeline.runner import pipeline_run
 from inspector.services import trace_ingest
 from reference.assets import reference_assets_install
+from testkit.factories import trace_body
 from tests.browser.conftest import save_screenshot
-from tests.factories import trace_body
 
 pytestmark = pytest.mark.browser
 

@@ -44,7 +44,7 @@ from inspector.pipeline.runner import pipeline_run
 from opsproject.middleware import NUL_REFUSED
 from regression.models import GoldenQuery
 from regression.services import analysis_request, golden_query_run, golden_query_set_baseline
-from tests.factories import UserFactory
+from testkit.factories import UserFactory
 
 EXAMPLES = int(os.environ.get("OPS_FUZZ_EXAMPLES", "12"))
 QUESTION = "What is checkout-api?"

@@ -19,8 +19,8 @@ from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
 from regression.services import work_reap
 from regression.services.work import UNSENT_GRACE
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for
 from tests.reliability.conftest import celery_publishing_to
 
 pytestmark = pytest.mark.django_db(transaction=True)

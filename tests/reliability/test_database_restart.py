@@ -23,7 +23,7 @@ from rest_framework.authtoken.models import Token
 
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services import trace_rows
-from tests.factories import UserFactory, trace_body
+from testkit.factories import UserFactory, trace_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -153,7 +153,7 @@ def test_any_database_outage_in_the_api_is_a_503_with_a_json_detail(monkeypatch)
     """Whatever the database (SQLite too): OperationalError and InterfaceError never surface as a bare 500."""
     from django.db import InterfaceError, OperationalError
 
-    from tests.fixtures import client_for
+    from testkit.plugin import client_for
 
     client = client_for(UserFactory(is_superuser=True, is_staff=True))
     for error in (OperationalError("server closed the connection unexpectedly"), InterfaceError("connection closed")):

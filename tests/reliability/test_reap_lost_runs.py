@@ -16,7 +16,7 @@ from django.utils import timezone
 from inspector.services import trace_ingest
 from regression.models import Baseline, GoldenQuery, OverrideTest, RegressionAnalysis, RegressionRun, WorkStatus
 from regression.services import work_reap
-from tests.factories import trace_body
+from testkit.factories import trace_body
 from tests.reliability.conftest import celery_publishing_to
 
 pytestmark = pytest.mark.django_db

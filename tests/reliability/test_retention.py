@@ -19,7 +19,7 @@ from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services import retention, trace_ingest
 from inspector.services.retention import traces_purge, traces_purge_expired
 from regression.models import Baseline, GoldenQuery, OverrideTest, RegressionAnalysis, RegressionRun
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()

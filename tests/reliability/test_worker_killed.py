@@ -26,7 +26,7 @@ from django.utils import timezone
 from inspector.services import trace_ingest
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.services import analysis_request, golden_query_run, golden_query_set_baseline, work_reap
-from tests.factories import trace_body
+from testkit.factories import trace_body
 from tests.reliability.conftest import celery_publishing_to, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
-from tests.fixtures import client_for, role_user
+from testkit.plugin import client_for, role_user
 
 ATTACKER_TENANT = "acme"
 

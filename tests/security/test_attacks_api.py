@@ -13,8 +13,8 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from inspector.models import Asset, AssetVersion
-from tests.factories import UserFactory
-from tests.fixtures import client_for, role_user
+from testkit.factories import UserFactory
+from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
 ASSETS = "/asset-registry/assets"

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from reference.assets import QUERIES, REFERENCE_ASSETS
 from reference.query_role import QueryRole, query_role_check
 from reference.sql import QueryRejected, run_query
-from tests.factories import UserFactory
+from testkit.factories import UserFactory
 
 TABLES = set(REFERENCE_ASSETS[("schema", "inventory_schema")]["tables"])
 pytestmark = pytest.mark.django_db

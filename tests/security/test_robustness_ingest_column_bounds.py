@@ -10,7 +10,7 @@ import pytest
 
 from inspector.contracts import ASSET_NAME_MAX, INT_COLUMN_MAX
 from inspector.models import StageRun, Trace, TraceAssetUsage
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 LIST = "/inspector/traces"

@@ -9,8 +9,8 @@ import pytest
 from inspector.models import Asset
 from inspector.services import trace_ingest
 from regression.models import GoldenQuery
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 

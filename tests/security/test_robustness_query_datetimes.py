@@ -11,8 +11,8 @@ import pytest
 
 from inspector.services import trace_ingest
 from inspector.timeparse import parse_moment
-from tests.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
+from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 OUT_OF_CALENDAR = "0001-01-01T00:00:00%2B20:42"  # +20:42: before year 1 in UTC

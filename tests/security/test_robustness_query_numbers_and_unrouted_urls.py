@@ -9,8 +9,8 @@ import pytest
 
 from inspector.params import is_natural
 from inspector.services import trace_ingest
-from tests.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
+from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 NOT_NUMBERS = ["²", "9" * 5000, "1e3", "-1", "", " 1"]

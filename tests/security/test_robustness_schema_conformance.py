@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 
 from inspector.services import trace_ingest
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
-from tests.factories import VALID_SPECS, UserFactory, trace_body
-from tests.fixtures import client_for
+from testkit.factories import VALID_SPECS, UserFactory, trace_body
+from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"

@@ -22,8 +22,8 @@ from inspector.models import AssetVersion
 from inspector.services import asset_create, asset_version_create, trace_ingest
 from regression.models import GoldenQuery, RegressionRun
 from regression.services import analysis_request, golden_query_run, golden_query_set_baseline
-from tests.factories import VALID_SPECS, UserFactory, trace_body
-from tests.fixtures import role_user
+from testkit.factories import VALID_SPECS, UserFactory, trace_body
+from testkit.plugin import role_user
 
 pytestmark = pytest.mark.django_db
 FOREIGN = "globex"

@@ -25,8 +25,8 @@ from inspector.services import trace_ingest
 from inspector.services.retention import traces_purge
 from regression.models import GoldenQuery, RegressionAnalysis
 from regression.services import golden_query_set_baseline
-from tests.factories import trace_body
-from tests.fixtures import client_for, role_user
+from testkit.factories import trace_body
+from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
 URL = "/inspector/traces"

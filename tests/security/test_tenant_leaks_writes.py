@@ -15,7 +15,7 @@ from controlloop.models import ReplanPolicy
 from controlloop.services import ensure_default_policy
 from inspector.services import asset_create
 from regression.models import GoldenQuery
-from tests.fixtures import client_for, role_user
+from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"

@@ -12,7 +12,7 @@ from inspector.contracts import (
     TraceIn,
     parse_asset_ref,
 )
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 
 def test_null_lists_and_objects_become_empty_defaults():

@@ -4,7 +4,7 @@ import pydantic
 import pytest
 
 from inspector.asset_specs import SPEC_MODELS, validate_spec
-from tests.factories import VALID_SPECS
+from testkit.factories import VALID_SPECS
 
 
 @pytest.mark.parametrize("asset_type", sorted(SPEC_MODELS))

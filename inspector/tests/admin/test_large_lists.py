@@ -8,7 +8,7 @@ from inspector.admin_paging import COUNT_CAP, LargeTablePaginator
 from inspector.models import Trace
 from inspector.selectors import trace_tenants
 from inspector.services import trace_ingest
-from tests.factories import UserFactory, trace_body
+from testkit.factories import UserFactory, trace_body
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
-from tests.factories import AssetVersionFactory, trace_body
+from testkit.factories import AssetVersionFactory, trace_body
 
 URL = "/inspector/traces"
 

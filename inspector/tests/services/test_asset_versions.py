@@ -12,7 +12,7 @@ from inspector.services import (
     asset_version_rollback,
 )
 from kernel.errors import Conflict, InvalidInput
-from tests.factories import VALID_SPECS
+from testkit.factories import VALID_SPECS
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,7 @@ def test_database_refuses_two_published_versions():
 
 def test_used_asset_cannot_be_deleted_unused_can(editor_client):
     from inspector.services import trace_ingest
-    from tests.factories import trace_body
+    from testkit.factories import trace_body
 
     used = make_asset(asset_type="prompt", name="route_rules")
     trace_ingest(payload=trace_body())

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inspector.services import trace_ingest
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for, grant
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for, grant
 
 LIST = "/inspector/traces"
 

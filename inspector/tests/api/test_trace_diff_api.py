@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from inspector.services import trace_ingest
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from inspector.selectors import asset_own_or_shared, asset_version_own_or_shared
 from inspector.services import asset_create
 from kernel.tenancy import SHARED_TENANT
-from tests.factories import VALID_SPECS
+from testkit.factories import VALID_SPECS
 
 pytestmark = pytest.mark.django_db
 

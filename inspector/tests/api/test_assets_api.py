@@ -3,7 +3,7 @@
 import pytest
 
 from inspector.models import Asset, AssetVersion
-from tests.factories import VALID_SPECS
+from testkit.factories import VALID_SPECS
 
 URL = "/asset-registry/assets"
 pytestmark = pytest.mark.django_db
@@ -107,8 +107,8 @@ def test_publisher_permission_is_separate_from_version_creation(editor):
     from django.contrib.auth.models import Permission
     from rest_framework.test import APIClient
 
-    from tests.factories import UserFactory
-    from tests.fixtures import grant
+    from testkit.factories import UserFactory
+    from testkit.plugin import grant
 
     author = grant(UserFactory(), "inspector.view_asset", "inspector.view_assetversion", "inspector.add_assetversion")
     client = APIClient()

@@ -11,7 +11,7 @@ from inspector.services import (
     trace_ingest,
 )
 from inspector.services.registry_cache import registry_cache_clear, registry_versions
-from tests.factories import VALID_SPECS, trace_body
+from testkit.factories import VALID_SPECS, trace_body
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from inspector.contracts import StageInput, StageOutput
 from inspector.models import StagePayload, StageRun, TraceAssetUsage
 from inspector.services import trace_ingest, trace_ingest_batch
 from inspector.services.payloads import canonical_json
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 

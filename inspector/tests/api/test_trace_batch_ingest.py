@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 URL = "/inspector/traces"

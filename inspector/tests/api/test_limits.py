@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from inspector.contracts import MAX_REFERENCES, MAX_STAGE_RUNS
 from inspector.models import StageRun, Trace
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 LIST = "/inspector/traces"

@@ -6,8 +6,8 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from inspector.services import trace_ingest
-from tests.factories import UserFactory, trace_body
-from tests.fixtures import client_for, grant
+from testkit.factories import UserFactory, trace_body
+from testkit.plugin import client_for, grant
 from tests.security.test_robustness_schema_conformance import assert_conforms, assert_no_null
 
 pytestmark = pytest.mark.usefixtures("reference_v2_drafts")

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from inspector.services import trace_ingest
-from tests.factories import trace_body
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 
