@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,7 +17,7 @@ from controlloop.models import ReplanEvent, ReplanPolicy
 from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import DecisionRecord, replan_decide
 from controlloop.triggers import safe_parse_trigger
-from inspector.pagination import LinksOnlyWhenThere
+from inspector.pagination import BoundedCursorPagination
 from inspector.permissions import ModelPermissions
 from inspector.selectors import trace_visible
 from kernel.errors import Conflict
@@ -86,10 +85,9 @@ def _decision_body(record: DecisionRecord) -> dict:
                       "json_patch": decision.patch.json_patch()}}
 
 
-class EventPagination(LinksOnlyWhenThere, CursorPagination):
+class EventPagination(BoundedCursorPagination):
     ordering = ("created_at", "id")
     page_size = 100
-    page_size_query_param = "limit"
     max_page_size = 1000
 
 

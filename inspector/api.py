@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,7 +19,7 @@ from inspector import selectors, services
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, Trace
-from inspector.pagination import LinksOnlyWhenThere
+from inspector.pagination import BoundedCursorPagination
 from inspector.params import is_natural
 from inspector.permissions import ModelPermissions
 from inspector.serializers import (
@@ -41,13 +40,10 @@ from kernel.errors import InvalidInput, NotFound
 from kernel.tenancy import SHARED_TENANT
 
 
-class TracePagination(LinksOnlyWhenThere, CursorPagination):
-    """Cursor paging: stable under inserts and no COUNT(*) over huge tables."""
+class TracePagination(BoundedCursorPagination):
+    """Newest traces first."""
 
     ordering = ("-started_at", "-id")
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 500
 
 
 class TraceListCreateView(generics.ListAPIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.response import Response
 
 # SQL OFFSET is a 64-bit integer (8 bytes in SQLite too); far beyond any real table.
@@ -39,3 +39,15 @@ class BoundedLimitOffsetPagination(LinksOnlyWhenThere, LimitOffsetPagination):
 
     def get_offset(self, request) -> int:
         return min(super().get_offset(request), MAX_OFFSET)
+
+
+class BoundedCursorPagination(LinksOnlyWhenThere, CursorPagination):
+    """Cursor paging for the project's long, growing lists: stable under inserts, no COUNT(*).
+
+    ``?limit=`` sets the page size up to ``max_page_size``. A subclass names its
+    ``ordering`` (unique, ending in the primary key) and may change the sizes.
+    """
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
