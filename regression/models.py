@@ -175,3 +175,6 @@ class OverrideTest(ClaimedWork):
 
     def __str__(self) -> str:
         return f"override test of {self.trace.trace_id} ({self.status})"
+
+
+from regression.suite_models import GoldenSuite, SuiteItem, SuiteItemResult, SuiteRun  # noqa: E402,F401  (suites: their own module)
