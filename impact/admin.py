@@ -54,6 +54,12 @@ class ImpactAssetAdmin(AssetAdmin):
                       "bars": usage_bars_svg(report["versions"])}
         elif report:
             charts = {"bars": usage_bars_svg(report["versions"])}
+        including = params.get("include_test_mode") == "true"
+        toggled = params.copy()
+        if including:
+            toggled.pop("include_test_mode")
+        else:
+            toggled["include_test_mode"] = "true"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -64,6 +70,8 @@ class ImpactAssetAdmin(AssetAdmin):
             "error": error,
             "params": params,
             "query": params.urlencode(),
+            "include_test_mode": including,
+            "test_mode_toggle_query": toggled.urlencode(),
         }
         return TemplateResponse(request, "admin/inspector/asset/impact.html", context, status=400 if error else 200)
 

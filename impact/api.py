@@ -37,6 +37,9 @@ class ImpactView(generics.GenericAPIView):
             OpenApiParameter("base", OpenApiTypes.INT), OpenApiParameter("target", OpenApiTypes.INT),
             OpenApiParameter("from", OpenApiTypes.DATETIME), OpenApiParameter("to", OpenApiTypes.DATETIME),
             OpenApiParameter("tenant", OpenApiTypes.STR),
+            OpenApiParameter("include_test_mode", OpenApiTypes.BOOL, default=False,
+                             description="Count test-mode traces (override tests, stage tests, golden runs) too; "
+                                         "by default only production traffic counts."),
             OpenApiParameter("export", OpenApiTypes.STR, enum=["csv", "json"], description="Download the report."),
         ],
         responses={

@@ -1,4 +1,4 @@
-"""The query string of an impact report (``?base=&target=&from=&to=&tenant=``), read for the API and the screen."""
+"""The query string of an impact report (``?base=&target=&from=&to=&tenant=&include_test_mode=``), for the API and the screen."""
 
 from __future__ import annotations
 
@@ -15,11 +15,21 @@ def report_arguments(params: Mapping[str, str], *, user) -> dict[str, Any]:
     """``asset_impact``'s keyword arguments (all but the asset) for ``user``'s request.
 
     ``InvalidInput`` (a 400 naming the field) when ``from`` or ``to`` is not
-    an ISO 8601 date or time; base, target and tenant are checked by the report.
+    an ISO 8601 date or time, or ``include_test_mode`` is not ``true`` or
+    ``false``; base, target and tenant are checked by the report.
     """
     return {"base": params.get("base"), "target": params.get("target"),
             "start": _moment(params.get("from"), "from"), "end": _moment(params.get("to"), "to"),
-            "tenant": params.get("tenant", ""), "scope": scope_for(user)}
+            "tenant": params.get("tenant", ""), "include_test_mode": include_test_mode(params),
+            "scope": scope_for(user)}
+
+
+def include_test_mode(params: Mapping[str, str]) -> bool:
+    """``?include_test_mode=true|false`` (default false: production traffic only)."""
+    raw = params.get("include_test_mode", "false")
+    if raw not in ("true", "false"):
+        raise InvalidInput("include_test_mode must be true or false", field="include_test_mode")
+    return raw == "true"
 
 
 def _moment(raw: str | None, field: str) -> datetime | None:

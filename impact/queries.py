@@ -6,6 +6,12 @@ rows) and each consuming stage's final attempt (stage rows) since ingest. So
 one narrow, indexed table is aggregated — no join to traces or stage runs.
 Percentiles use PostgreSQL's ``percentile_cont``; on SQLite (the demo
 database) numpy computes them from the values.
+
+Test-mode traces (override tests, stage tests, golden runs) are not
+production traffic: every figure leaves them out unless
+``include_test_mode``. Roll-ups hold production traffic only, so with
+``include_test_mode`` the test-mode traces of rolled days are counted from
+their usage rows (they are few); see ``inspector.services.rollups``.
 """
 
 from __future__ import annotations
@@ -56,9 +62,16 @@ def _exact_percentile(values: list[float], fraction: float) -> float | None:
     return float(np.quantile(values, fraction)) if values else None
 
 
+def test_mode_traces() -> QuerySet:
+    """Primary keys of test-mode traces (the ``test_mode, started_at`` index finds the few there are)."""
+    return Trace.objects.filter(test_mode=True).values("pk")
+
+
 def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
-            tenants: tuple[str, ...] | None = None) -> QuerySet:
-    """Usage rows within the report's time range and tenants (None: every tenant)."""
+            tenants: tuple[str, ...] | None = None, include_test_mode: bool = False) -> QuerySet:
+    """Usage rows within the report's time range and tenants (None: every tenant), production only by default."""
+    if not include_test_mode:
+        usage = usage.exclude(trace_id__in=test_mode_traces())
     if start:
         usage = usage.filter(started_at__gte=start)
     if end:
@@ -69,10 +82,10 @@ def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | N
 
 
 def version_usage(version_id: int, *, start: datetime | None, end: datetime | None,
-                  tenants: tuple[str, ...] | None, stage: str = "") -> QuerySet:
+                  tenants: tuple[str, ...] | None, include_test_mode: bool = False, stage: str = "") -> QuerySet:
     """Usage rows of one version (trace-level by default) within the filters."""
     return _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage=stage),
-                   start=start, end=end, tenants=tenants)
+                   start=start, end=end, tenants=tenants, include_test_mode=include_test_mode)
 
 
 def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None]:
@@ -139,9 +152,10 @@ def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dic
 
 def _rolled_version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
                             **filters: Any) -> tuple[dict[str, Any], list[float]]:
-    tenants = filters["tenants"]
-    trace_level = _tallies(version.pk, window, tenants, stages=[""]).get("", Tally())
-    per_stage = _tallies(version.pk, window, tenants, stages=stages) if stages else {}
+    tenants, include_test_mode = filters["tenants"], filters.get("include_test_mode", False)
+    trace_level = _tallies(version.pk, window, tenants, stages=[""], include_test_mode=include_test_mode).get("", Tally())
+    per_stage = (_tallies(version.pk, window, tenants, stages=stages, include_test_mode=include_test_mode)
+                 if stages else {})
     median, p95 = trace_level.percentiles()
     durations = [float(d) for d in version_usage(version.pk, **filters).order_by("-started_at")
                  .values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
@@ -159,9 +173,23 @@ def _rolled_version_metrics(version: AssetVersion, stages: list[str], window: Ro
     return _metrics_from(version, row, stage_figures), durations
 
 
+def rolled_test_mode_traces(window: RollupWindow, tenants: tuple[str, ...] | None) -> list[int]:
+    """Test-mode traces of the rolled days, which the roll-up leaves out (few: read by their own index)."""
+    if not window.rolled:
+        return []
+    traces = Trace.objects.filter(window.rolled_filter(), test_mode=True)
+    if tenants is not None:
+        traces = traces.filter(tenant_id__in=tenants)
+    return list(traces.values_list("pk", flat=True))
+
+
 def _tallies(version_id: int, window: RollupWindow, tenants: tuple[str, ...] | None, *,
-             stages: list[str]) -> dict[str, Tally]:
-    """Per stage ('' is the trace level), the version's figures: rolled days plus live ranges."""
+             stages: list[str], include_test_mode: bool = False) -> dict[str, Tally]:
+    """Per stage ('' is the trace level), the version's figures: rolled days plus live ranges.
+
+    With ``include_test_mode`` the rolled days' test-mode traces are added
+    from their usage rows (an id list: the (version, trace) index finds them).
+    """
     tallies: dict[str, Tally] = defaultdict(Tally)
     rolled = UsageRollup.objects.filter(window.day_filter(), asset_version_id=version_id)
     rolled = rolled.filter(stage="") if stages == [""] else rolled.filter(stage__gt="")
@@ -169,12 +197,18 @@ def _tallies(version_id: int, window: RollupWindow, tenants: tuple[str, ...] | N
         rolled = rolled.filter(tenant_id__in=tenants)
     for row in rolled.values("stage", "bucket").annotate(**rolled_sums()).order_by():
         tallies[row["stage"]].add(row)
+    tested = rolled_test_mode_traces(window, tenants) if include_test_mode else []
+    if tested:
+        usage = TraceAssetUsage.objects.filter(trace_id__in=tested, asset_version_id=version_id, stage__in=stages)
+        for row in (usage.annotate(bucket=bucket_expression()).values("stage", "bucket")
+                    .annotate(**usage_sums()).order_by()):
+            tallies[row["stage"]].add(row)
     for live in window.live_filter():
         # One query a stage: an equal stage lets the (version, stage, started_at)
         # index bound the time range too (a stage range would scan the version).
         for stage in stages:
             usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id=version_id, stage=stage),
-                            tenants=tenants)
+                            tenants=tenants, include_test_mode=include_test_mode)
             for row in (usage.annotate(bucket=bucket_expression()).values("bucket")
                         .annotate(**usage_sums()).order_by()):
                 tallies[stage].add(row)
@@ -211,7 +245,11 @@ def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[
 
 
 def verdict_counts(version_id: int) -> dict[str, int]:
-    """Verdicts of completed analyses whose candidate trace (a golden run or an override test) applied the version."""
+    """Verdicts of completed analyses whose candidate trace (a golden run or an override test) applied the version.
+
+    Those candidates are test-mode traces by nature, so the verdicts are
+    shown whether or not the report includes test-mode traffic.
+    """
     applied = Q(runs__candidate_trace__asset_usages__asset_version_id=version_id) | Q(
         override_tests__candidate_trace__asset_usages__asset_version_id=version_id)
     rows = (RegressionAnalysis.objects.filter(applied, status="completed").values("verdict")
@@ -228,7 +266,7 @@ def consuming_stages(asset: Asset) -> list[str]:
             if any(TraceAssetUsage.objects.filter(asset_version_id=v, stage=stage).exists() for v in version_ids)]
 
 
-def total_traces(window: RollupWindow, *, tenants: tuple[str, ...] | None) -> int:
+def total_traces(window: RollupWindow, *, tenants: tuple[str, ...] | None, include_test_mode: bool = False) -> int:
     """Traces in range (the traffic share's denominator): rolled days from ``TraceRollup``, the rest counted."""
     total = 0
     if window.rolled:
@@ -236,8 +274,12 @@ def total_traces(window: RollupWindow, *, tenants: tuple[str, ...] | None) -> in
         if tenants is not None:
             rolled = rolled.filter(tenant_id__in=tenants)
         total = rolled.aggregate(n=Sum("traces"))["n"] or 0
+        if include_test_mode:
+            total += len(rolled_test_mode_traces(window, tenants))
     for live in window.live_filter():
         traces = Trace.objects.filter(live)
+        if not include_test_mode:
+            traces = traces.filter(test_mode=False)
         if tenants is not None:
             traces = traces.filter(tenant_id__in=tenants)
         total += traces.count()
@@ -261,7 +303,7 @@ def policy_budget_ms(tenant: str) -> float:
 
 
 def usage_timeline(asset: Asset, window: RollupWindow, *, known: dict[int, int],
-                   tenants: tuple[str, ...] | None) -> list[dict[str, Any]]:
+                   tenants: tuple[str, ...] | None, include_test_mode: bool = False) -> list[dict[str, Any]]:
     """Traces per version (for the version history), newest version first.
 
     ``known`` maps version ids to trace counts already computed (base and
@@ -271,7 +313,7 @@ def usage_timeline(asset: Asset, window: RollupWindow, *, known: dict[int, int],
     others = [v.pk for v in versions if v.pk not in known]
     counts = dict(known)
     if others:
-        counts.update(_version_traces(others, window, tenants=tenants))
+        counts.update(_version_traces(others, window, tenants=tenants, include_test_mode=include_test_mode))
     return [{"version": v.version, "status": v.status, "note": v.note,
              "author": v.author.get_username() if v.author else "", "created": v.created_at.isoformat(),
              "published": v.published_at.isoformat() if v.published_at else None, "traces": counts.get(v.pk, 0)}
@@ -279,7 +321,7 @@ def usage_timeline(asset: Asset, window: RollupWindow, *, known: dict[int, int],
 
 
 def _version_traces(version_ids: list[int], window: RollupWindow, *,
-                    tenants: tuple[str, ...] | None) -> dict[int, int]:
+                    tenants: tuple[str, ...] | None, include_test_mode: bool = False) -> dict[int, int]:
     """Traces per version in range: rolled days from ``UsageRollup``, the rest from the usage rows."""
     counts: dict[int, int] = defaultdict(int)
     if window.rolled:
@@ -288,8 +330,14 @@ def _version_traces(version_ids: list[int], window: RollupWindow, *,
             rolled = rolled.filter(tenant_id__in=tenants)
         for version_id, n in rolled.values("asset_version_id").annotate(n=Sum("traces")).values_list("asset_version_id", "n"):
             counts[version_id] += n
+    tested = rolled_test_mode_traces(window, tenants) if include_test_mode else []
+    if tested:
+        usage = TraceAssetUsage.objects.filter(trace_id__in=tested, asset_version_id__in=version_ids, stage="")
+        for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
+            counts[version_id] += n
     for live in window.live_filter():
-        usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""), tenants=tenants)
+        usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""),
+                        tenants=tenants, include_test_mode=include_test_mode)
         for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
             counts[version_id] += n
     return dict(counts)

@@ -74,13 +74,20 @@ def _metrics_for(versions: set, stages: list[str], window: RollupWindow, filters
         return dict(pool.map(run, versions))
 
 
+PRODUCTION_ONLY = ("Production traffic only: test-mode traces (override tests, stage tests, golden runs) "
+                   "are left out.")
+WITH_TEST_MODE = ("Production and test-mode traffic: override tests, stage tests and golden runs are "
+                  "counted with production traces.")
+
+
 def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = None,
                  start: datetime | None = None, end: datetime | None = None, tenant: str = "",
-                 scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
+                 include_test_mode: bool = False, scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
     """The whole impact report as plain data (the API's JSON, the screen's context).
 
     Only traces of ``scope``'s tenants count: a shared asset's report never
-    shows another tenant's usage.
+    shows another tenant's usage. Test-mode traces are not production
+    traffic and count only with ``include_test_mode``.
     """
     if start and end and start > end:
         raise InvalidInput("from must be before to", field="from")
@@ -88,17 +95,18 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
         scope.require(tenant)
     readable = scope.readable()
     tenants = (tenant,) if tenant else (None if readable is None else tuple(sorted(readable)))
-    filters = {"start": start, "end": end, "tenants": tenants}
+    filters = {"start": start, "end": end, "tenants": tenants, "include_test_mode": include_test_mode}
     base_version, target_version = _pick_versions(asset, base, target)
     stages = queries.consuming_stages(asset)
     window = rollup_window(start, end)  # read once: which days come from the roll-up
     computed = _metrics_for({base_version, target_version} - {None}, stages, window, filters)
     history = queries.usage_timeline(asset, window, known={pk: m["traces"] for pk, (m, _) in computed.items()},
-                                     tenants=tenants)
+                                     tenants=tenants, include_test_mode=include_test_mode)
     report: dict[str, Any] = {
         "asset": {"id": asset.pk, "type": asset.asset_type, "name": asset.name, "tenant": asset.tenant_id},
         "filters": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
-                    "tenant": tenant},
+                    "tenant": tenant, "include_test_mode": include_test_mode},
+        "traffic_scope": WITH_TEST_MODE if include_test_mode else PRODUCTION_ONLY,
         "versions": history, "axis_formulas": AXIS_FORMULAS,
         "rollup": _rollup_note(window),
     }
@@ -111,7 +119,7 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
     base_m, target_m = VersionMetrics(**base_metrics), VersionMetrics(**target_metrics)
     budget = queries.policy_budget_ms(tenant)
     comparison = compare_versions(base_m, target_m, base_durations=base_durations, target_durations=target_durations)
-    total = queries.total_traces(window, tenants=tenants)
+    total = queries.total_traces(window, tenants=tenants, include_test_mode=include_test_mode)
     risk = regression_risk(spec_ops=spec_change_size(base_version.spec, target_version.spec),
                            traffic_share=target_m.traces / total if total else 0.0, stages=stages,
                            comparison=comparison, verdicts=target_m.verdicts)

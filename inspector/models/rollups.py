@@ -7,6 +7,9 @@ and duration bucket) and ``TraceRollup`` (traces per day and tenant), and a
 report reads whole rolled days from there and only the rest from the usage
 rows. ``RollupDay`` says which days are rolled and whether a late trace or
 a delete has touched one since (then it is read live until rolled again).
+
+Both hold production traffic only: test-mode traces are not rolled up (a
+report counts them live when it includes them; ``inspector.services.rollups``).
 """
 
 from __future__ import annotations

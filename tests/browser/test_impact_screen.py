@@ -98,3 +98,35 @@ def test_impact_screen_says_which_days_come_from_the_rollup(staff_page, live_ser
     staff_page.get_by_test_id("compare").click()
     expect(staff_page.get_by_test_id("impact-empty")).to_contain_text("in this range")
     expect(staff_page.get_by_test_id("rollup-note")).to_have_count(0)
+
+
+def test_impact_screen_toggles_test_mode_traces(staff_page, live_server, transactional_db):
+    from datetime import UTC, datetime
+
+    from inspector.services import asset_create, asset_version_create, trace_ingest
+    from testkit.factories import VALID_SPECS, trace_body
+
+    lookup = asset_create(tenant_id="default", asset_type="query", name="ci_lookup", spec=VALID_SPECS["query"])
+    asset_version_create(asset=lookup, spec={**VALID_SPECS["query"], "row_limit": 5})
+    now = datetime.now(UTC).isoformat()
+    for number, test_mode in enumerate([False, False, False, True, True]):  # two override-test runs of v2
+        trace_ingest(payload=trace_body(trace_id=f"run-{number}", started_at=now, test_mode=test_mode,
+                                        applied_assets={"query": "ci_lookup@2"}))
+
+    page = staff_page
+    page.goto(live_server.url + reverse("admin:inspector_asset_impact", args=[lookup.pk]))
+    expect(page.get_by_test_id("card-traces")).to_have_text("3")
+    expect(page.get_by_test_id("traffic-scope")).to_contain_text("Production traffic only")
+    toggle = page.get_by_test_id("test-mode-toggle")
+    expect(toggle).to_have_text("Include test-mode traces")
+
+    toggle.click()
+    expect(page.get_by_test_id("card-traces")).to_have_text("5")
+    expect(page.get_by_test_id("traffic-scope")).to_contain_text("Production and test-mode traffic")
+    expect(toggle).to_have_text("Production traffic only")
+    page.get_by_test_id("compare").click()  # the filter form keeps the choice
+    expect(page.get_by_test_id("card-traces")).to_have_text("5")
+
+    toggle.click()
+    expect(page.get_by_test_id("card-traces")).to_have_text("3")
+    expect(page.get_by_test_id("traffic-scope")).to_contain_text("Production traffic only")
