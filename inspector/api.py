@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from inspector import selectors, services
+from inspector.asset_contracts import AssetCreate, AssetUpdate, VersionCreate, VersionNumber
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, Trace
@@ -23,9 +24,7 @@ from inspector.pagination import BoundedCursorPagination
 from inspector.params import is_natural
 from inspector.permissions import ModelPermissions
 from inspector.serializers import (
-    AssetCreateSerializer,
     AssetSerializer,
-    AssetUpdateSerializer,
     AssetVersionSerializer,
     StagePayloadSerializer,
     TraceBatchIngestedSerializer,
@@ -33,8 +32,6 @@ from inspector.serializers import (
     TraceDiffSerializer,
     TraceIngestedSerializer,
     TraceListSerializer,
-    VersionCreateSerializer,
-    VersionNumberSerializer,
 )
 from kernel.errors import InvalidInput, NotFound
 from kernel.tenancy import SHARED_TENANT
@@ -193,16 +190,16 @@ class AssetViewSet(viewsets.ModelViewSet):
             return selectors.asset_list(filters=self.request.query_params, scope=scope)
         return scope.filter(Asset.objects.all(), shared=True)
 
-    @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
+    @extend_schema(request=AssetCreate, responses={201: AssetSerializer})
     def create(self, request: Request) -> Response:
-        data = _validated(AssetCreateSerializer, request)
-        asset = services.asset_create(**data, author=request.user, scope=scope_for(request.user))
+        body = AssetCreate.model_validate(json_object(request))
+        asset = services.asset_create(**body.model_dump(), author=request.user, scope=scope_for(request.user))
         return Response(AssetSerializer(asset).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=AssetUpdateSerializer, responses=AssetSerializer)
+    @extend_schema(request=AssetUpdate, responses=AssetSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        data = _validated(AssetUpdateSerializer, request)
-        asset = services.asset_update(asset=self.get_object(), **data)
+        body = AssetUpdate.model_validate(json_object(request))
+        asset = services.asset_update(asset=self.get_object(), description=body.description)
         return Response(AssetSerializer(asset).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
@@ -214,7 +211,7 @@ class AssetViewSet(viewsets.ModelViewSet):
     )
     @extend_schema(
         methods=["POST"],
-        request=VersionCreateSerializer,
+        request=VersionCreate,
         responses={201: AssetVersionSerializer},
         description="Create the next version as a draft; the spec is validated for the asset's type.",
     )
@@ -224,30 +221,28 @@ class AssetViewSet(viewsets.ModelViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(selectors.asset_versions(asset=asset))
             return self.get_paginated_response(AssetVersionSerializer(page, many=True).data)
-        data = _validated(VersionCreateSerializer, request)
-        version = services.asset_version_create(asset=asset, author=request.user, **data)
+        body = VersionCreate.model_validate(json_object(request))
+        version = services.asset_version_create(asset=asset, spec=body.spec, note=body.note, author=request.user)
         return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=VersionNumberSerializer, responses=AssetVersionSerializer)
+    @extend_schema(request=VersionNumber, responses=AssetVersionSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
         asset = self.get_object()
-        data = _validated(VersionNumberSerializer, request)
-        version = services.asset_version_publish(
-            version=selectors.asset_version_get(asset=asset, version=data["version"])
-        )
+        body = VersionNumber.model_validate(json_object(request))
+        version = services.asset_version_publish(version=selectors.asset_version_get(asset=asset, version=body.version))
         return Response(AssetVersionSerializer(version).data)
 
     @extend_schema(
-        request=VersionNumberSerializer,
+        request=VersionNumber,
         responses={201: AssetVersionSerializer},
         description="Publish a new version copied from the named old version.",
     )
     @action(detail=True, methods=["post"])
     def rollback(self, request: Request, pk: str) -> Response:
-        data = _validated(VersionNumberSerializer, request)
+        body = VersionNumber.model_validate(json_object(request))
         version = services.asset_version_rollback(
-            asset=self.get_object(), to_version=data["version"], note=data["note"], author=request.user
+            asset=self.get_object(), to_version=body.version, note=body.note, author=request.user
         )
         return Response(AssetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -270,7 +265,8 @@ class AssetViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(TraceListSerializer(page, many=True).data)
 
 
-def _validated(serializer_class, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+def json_object(request: Request) -> dict:
+    """The request body, which must be a JSON object, for a contract's ``model_validate``."""
+    if not isinstance(request.data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return request.data

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -87,7 +87,9 @@ REQUIRED_RESULT_KEYS: dict[str, dict[str, Any]] = {
     },
 }
 
-ASSET_TYPES: tuple[str, ...] = ("prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen")
+# The asset types, written once: the Literal types the asset contracts, the tuple is read off it.
+AssetTypeName = Literal["prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen"]
+ASSET_TYPES: tuple[str, ...] = get_args(AssetTypeName)
 
 
 def _null_to_empty(value: Any, empty: Any) -> Any:

@@ -12,11 +12,11 @@ from rest_framework.views import APIView
 
 from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
+from inspector.api import json_object
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
 from inspector.pipeline.runner import pipeline_run
 from inspector.pipeline.stage_test import stage_test
 from inspector.serializers import StageTestResultSerializer, TraceDetailSerializer
-from kernel.errors import InvalidInput
 
 RUN = "inspector.run_pipeline"
 TEST_MODE = "inspector.use_test_mode"
@@ -25,12 +25,6 @@ TEST_MODE = "inspector.use_test_mode"
 def _require(request: Request, *perms: str) -> None:
     if not request.user.has_perms(perms):
         raise PermissionDenied(f"you need the permission(s): {', '.join(perms)}")
-
-
-def _body(request: Request) -> dict:
-    if not isinstance(request.data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return request.data
 
 
 class AskView(APIView):
@@ -42,7 +36,7 @@ class AskView(APIView):
     @extend_schema(request=AskRequest, responses={201: TraceDetailSerializer})
     def post(self, request: Request) -> Response:
         _require(request, RUN)
-        ask = AskRequest.model_validate(_body(request))
+        ask = AskRequest.model_validate(json_object(request))
         if ask.test_mode or ask.asset_overrides or ask.baseline_trace_id:
             _require(request, RUN, TEST_MODE)
         context = ExecutionContext(
@@ -67,7 +61,7 @@ class StageTestView(APIView):
     @extend_schema(request=StageTestRequest, responses={200: StageTestResultSerializer})
     def post(self, request: Request) -> Response:
         _require(request, RUN, TEST_MODE)
-        body = StageTestRequest.model_validate(_body(request))
+        body = StageTestRequest.model_validate(json_object(request))
         result = stage_test(
             stage=str(body.stage),
             trace_id=body.trace_id,

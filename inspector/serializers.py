@@ -1,7 +1,8 @@
-"""Output serializers (and small input serializers) for the inspector API.
+"""Output serializers for the inspector API.
 
-Trace ingest bodies are validated by the pydantic ``TraceIn`` contract, not
-here: one validation path for the API, the pipeline and the tests.
+Request bodies are validated by pydantic contracts (``inspector/contracts.py``,
+``inspector/asset_contracts.py``), not here: one validation path for the API,
+the pipeline and the tests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from rest_framework import serializers
 
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
 from inspector.selectors import TRACE_LIST_FIELDS
-from kernel.tenancy import SHARED_TENANT
 
 
 def trace_url(trace_id: str, tenant_id: str, tail: str = "", **query) -> str:
@@ -241,29 +241,6 @@ class AssetSerializer(serializers.ModelSerializer):
             found = asset.published_version
             return found.version if found else None
         return published[0].version if published else None
-
-
-class AssetCreateSerializer(serializers.Serializer):
-    tenant_id = serializers.CharField(max_length=64, default=SHARED_TENANT)
-    asset_type = serializers.ChoiceField(choices=list(Asset._meta.get_field("asset_type").choices))
-    name = serializers.RegexField(r"^[A-Za-z0-9_.\-]+$", max_length=200)
-    description = serializers.CharField(allow_blank=True, default="")
-    spec = serializers.JSONField(required=False, help_text="When given, version 1 is created as a draft.")
-    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
-
-
-class AssetUpdateSerializer(serializers.Serializer):
-    description = serializers.CharField(allow_blank=True)
-
-
-class VersionCreateSerializer(serializers.Serializer):
-    spec = serializers.JSONField()
-    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
-
-
-class VersionNumberSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
 
 
 class DiffOperationSerializer(serializers.Serializer):
