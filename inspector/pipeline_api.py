@@ -15,7 +15,7 @@ from inspector import selectors
 from inspector.api import json_object
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
 from inspector.pipeline.runner import pipeline_run
-from inspector.pipeline.stage_test import stage_test
+from inspector.pipeline.stage_rerun import stage_rerun
 from inspector.serializers import StageTestResultSerializer, TraceDetailSerializer
 
 RUN = "inspector.run_pipeline"
@@ -62,7 +62,7 @@ class StageTestView(APIView):
     def post(self, request: Request) -> Response:
         _require(request, RUN, TEST_MODE)
         body = StageTestRequest.model_validate(json_object(request))
-        result = stage_test(
+        result = stage_rerun(
             stage=str(body.stage),
             trace_id=body.trace_id,
             question=body.question,

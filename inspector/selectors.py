@@ -10,7 +10,7 @@ from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
-from inspector.trace_diff import StageSnapshot, compare_traces
+from inspector.trace_comparison import StageSnapshot, compare_traces
 from kernel.errors import InvalidInput, NotFound
 from kernel.tenancy import SHARED_TENANT
 

@@ -285,7 +285,7 @@ class SideDeltaSerializer(serializers.Serializer):
 
 
 class StageComparisonSerializer(serializers.Serializer):
-    """One stage of a trace comparison (``inspector.trace_diff.stage_row``)."""
+    """One stage of a trace comparison (``inspector.trace_comparison.stage_row``)."""
 
     stage = serializers.CharField()
     presence = serializers.ChoiceField(choices=["both", "baseline_only", "candidate_only"])

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from inspector.structural_diff import DEFAULT_IGNORE_KEYS, DEFAULT_LIST_KEYS, DEFAULT_VOLATILE_PATTERNS, DiffOptions
-from inspector.trace_diff import StageSnapshot
+from inspector.trace_comparison import StageSnapshot
 from kernel.contracts import Contract
 
 Presence = Literal["both", "baseline_only", "candidate_only"]

@@ -23,7 +23,7 @@ from kernel.tenancy import SHARED_TENANT
 
 
 @dataclass
-class StageTestResult:
+class StageRerunResult:
     execution: StageExecution
     baseline_output: dict[str, Any]
     baseline: dict[str, Any]
@@ -34,7 +34,7 @@ class StageTestResult:
         return self.execution.output
 
 
-def stage_test(
+def stage_rerun(
     *,
     stage: str,
     asset_overrides: dict[str, str],
@@ -45,7 +45,7 @@ def stage_test(
     user_id: str = "",
     scope: TenantScope = EVERY_TENANT,
     drafts: TenantScope = EVERY_TENANT,
-) -> StageTestResult:
+) -> StageRerunResult:
     """Re-run ``stage`` of a stored trace or of a new run of ``question`` (in ``tenant_id``) with overrides.
 
     A stored trace is picked as ``selectors.trace_pick`` does, in ``trace_tenant`` when given (trace ids
@@ -66,7 +66,7 @@ def _context(**fields: Any) -> ExecutionContext:
 
 
 def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: str,
-                scope: TenantScope, drafts: TenantScope, tenant: str = "") -> StageTestResult:
+                scope: TenantScope, drafts: TenantScope, tenant: str = "") -> StageRerunResult:
     run = stage_run_with_payload(trace_id=trace_id, stage=stage, scope=scope, tenant=tenant)
     trace = run.trace
     recorded_input = StageInput.model_validate(run.payload.input)
@@ -77,7 +77,7 @@ def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: s
     # Drop what the original run applied: the re-run records its own versions.
     execution = executor.run(recorded_input.model_copy(update={"applied_assets": {}}))
     baseline_output = run.payload.output
-    return StageTestResult(
+    return StageRerunResult(
         execution=execution,
         baseline_output=baseline_output,
         baseline={"trace_id": trace_id, "stage": stage, "attempt": run.attempt,
@@ -87,7 +87,7 @@ def _from_trace(stage: str, trace_id: str, overrides: dict[str, str], user_id: s
 
 
 def _from_question(stage: str, question: str, overrides: dict[str, str], tenant_id: str, user_id: str,
-                   drafts: TenantScope) -> StageTestResult:
+                   drafts: TenantScope) -> StageRerunResult:
     candidate_context = _context(tenant_id=tenant_id, question=question, user_id=user_id, asset_overrides=overrides,
                                  rerun_context={"stage": stage})
     # Overrides are validated before anything runs.
@@ -102,7 +102,7 @@ def _from_question(stage: str, question: str, overrides: dict[str, str], tenant_
         baseline_execution.stage_input.model_copy(update={"applied_assets": {}})
     )
     baseline_output = baseline_execution.output.model_dump(mode="json")
-    return StageTestResult(
+    return StageRerunResult(
         execution=execution,
         baseline_output=baseline_output,
         baseline={"question": question, "stage": stage,
