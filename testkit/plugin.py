@@ -47,50 +47,48 @@ def anon_client() -> APIClient:
     return APIClient()
 
 
-@pytest.fixture
-def plain_user(db):
-    return UserFactory()
+def _user_with_client(user_name: str, client_name: str, *codenames: str):
+    """The fixtures ``user_name`` (a user with exactly ``codenames``) and ``client_name`` (their API client)."""
+
+    @pytest.fixture(name=user_name)
+    def user(db):
+        return grant(UserFactory(), *codenames)
+
+    @pytest.fixture(name=client_name)
+    def client(request) -> APIClient:
+        return client_for(request.getfixturevalue(user_name))
+
+    return user, client
 
 
-@pytest.fixture
-def plain_client(plain_user) -> APIClient:
-    return client_for(plain_user)
-
-
-@pytest.fixture
-def viewer(db):
-    return grant(
-        UserFactory(),
-        "inspector.view_trace",
-        "inspector.view_asset",
-        "inspector.view_assetversion",
-    )
-
-
-@pytest.fixture
-def viewer_client(viewer) -> APIClient:
-    return client_for(viewer)
-
-
-@pytest.fixture
-def editor(db):
-    return grant(
-        UserFactory(),
-        "inspector.view_trace",
-        "inspector.add_trace",
-        "inspector.view_asset",
-        "inspector.add_asset",
-        "inspector.change_asset",
-        "inspector.delete_asset",
-        "inspector.view_assetversion",
-        "inspector.add_assetversion",
-        "inspector.publish_assetversion",
-    )
-
-
-@pytest.fixture
-def editor_client(editor) -> APIClient:
-    return client_for(editor)
+plain_user, plain_client = _user_with_client("plain_user", "plain_client")
+viewer, viewer_client = _user_with_client(
+    "viewer", "viewer_client",
+    "inspector.view_trace",
+    "inspector.view_asset",
+    "inspector.view_assetversion",
+)
+editor, editor_client = _user_with_client(
+    "editor", "editor_client",
+    "inspector.view_trace",
+    "inspector.add_trace",
+    "inspector.view_asset",
+    "inspector.add_asset",
+    "inspector.change_asset",
+    "inspector.delete_asset",
+    "inspector.view_assetversion",
+    "inspector.add_assetversion",
+    "inspector.publish_assetversion",
+)
+operator, operator_client = _user_with_client(
+    "operator", "operator_client",
+    "inspector.view_trace",
+    "inspector.run_pipeline",
+    "inspector.use_test_mode",
+)
+# May run the pipeline, but not in test mode.
+runner_only, runner_only_client = _user_with_client(
+    "runner_only", "runner_only_client", "inspector.view_trace", "inspector.run_pipeline")
 
 
 @pytest.fixture
@@ -110,27 +108,6 @@ def reference_v2_drafts(reference_assets):
     from reference.assets import reference_v2_install
 
     reference_v2_install(publish=False)
-
-
-@pytest.fixture
-def operator(db):
-    return grant(
-        UserFactory(),
-        "inspector.view_trace",
-        "inspector.run_pipeline",
-        "inspector.use_test_mode",
-    )
-
-
-@pytest.fixture
-def operator_client(operator) -> APIClient:
-    return client_for(operator)
-
-
-@pytest.fixture
-def runner_only_client(db) -> APIClient:
-    """May run the pipeline, but not in test mode."""
-    return client_for(grant(UserFactory(), "inspector.view_trace", "inspector.run_pipeline"))
 
 
 def role_user(role: str | None, *, tenants=("default",), staff: bool = False):
