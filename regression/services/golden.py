@@ -9,11 +9,10 @@ from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
 from inspector.models import Trace, TraceAssetUsage
 from inspector.pipeline.resolution import validate_overrides
-from inspector.pipeline.runner import pipeline_run
 from kernel.errors import Conflict, InvalidInput
 from regression.models import Baseline, GoldenQuery, RegressionRun
-from regression.services.analyses import analysis_owned_execute, pair_analysis_for_candidate
-from regression.services.work import work_claim, work_send_on_commit
+from regression.services.candidates import CandidateAsk, candidate_work_execute
+from regression.services.work import work_send_on_commit
 
 
 def golden_query_set_baseline(*, golden_query: GoldenQuery, trace_id: str, note: str = "", user=None,
@@ -78,31 +77,19 @@ def regression_run_execute(*, run_id: int) -> RegressionRun | None:
     worker analyses the candidate trace the earlier attempt stored, if any,
     rather than storing a second one.
     """
-    claim = work_claim(model=RegressionRun, pk=run_id)
-    if claim is None:
-        return None
-    with claim.alive():
-        run = RegressionRun.objects.select_related("golden_query", "baseline__trace").get(pk=run_id)
-        query = run.golden_query
-        baseline_id = run.baseline.trace.trace_id
-        try:
-            analysis_id = run.analysis_id
-            if analysis_id is None:
-                candidate = pipeline_run(
-                    context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
-                                             test_mode=True, asset_overrides=run.overrides,
-                                             baseline_trace_id=baseline_id),
-                    metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
-                )
-                analysis_id = pair_analysis_for_candidate(item=run, candidate=candidate, baseline_id=baseline_id,
-                                                          options=query.options)
-            analysis_owned_execute(analysis_id=analysis_id)
-        except Exception as exc:
-            claim.fail(f"{type(exc).__name__}: {exc}")
-            raise
-        claim.complete()
-    run.refresh_from_db()
-    return run
+    return candidate_work_execute(model=RegressionRun, pk=run_id, related=("golden_query", "baseline__trace"),
+                                  ask=_golden_ask)
+
+
+def _golden_ask(run: RegressionRun) -> CandidateAsk:
+    query = run.golden_query
+    return CandidateAsk(
+        context=ExecutionContext(tenant_id=query.tenant_id, question=query.question, user_id="regression",
+                                 test_mode=True, asset_overrides=run.overrides,
+                                 baseline_trace_id=run.baseline.trace.trace_id),
+        metadata={"regression_run": run.pk, "golden_query": query.name, "trigger": run.trigger},
+        analysis_fields={"options": query.options},
+    )
 
 
 def golden_runs_for_published_asset(*, asset_id: int) -> list[RegressionRun]:

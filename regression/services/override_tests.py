@@ -8,11 +8,10 @@ from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.contracts import ExecutionContext
 from inspector.models import Trace
 from inspector.pipeline.resolution import validate_overrides
-from inspector.pipeline.runner import pipeline_run
 from kernel.errors import InvalidInput
 from regression.models import OverrideTest
-from regression.services.analyses import analysis_owned_execute, pair_analysis_for_candidate
-from regression.services.work import work_claim, work_send_on_commit
+from regression.services.candidates import CandidateAsk, candidate_work_execute
+from regression.services.work import work_send_on_commit
 
 
 def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str, baseline_trace_id: str = "",
@@ -43,28 +42,16 @@ def override_test_execute(*, test_id: int) -> OverrideTest | None:
     Returns None if another worker already took the test. A retry after a lost
     worker analyses the candidate trace the earlier attempt stored, if any.
     """
-    claim = work_claim(model=OverrideTest, pk=test_id)
-    if claim is None:
-        return None
-    with claim.alive():
-        test = OverrideTest.objects.select_related("trace", "baseline_trace").get(pk=test_id)
-        try:
-            analysis_id = test.analysis_id
-            if analysis_id is None:
-                candidate = pipeline_run(
-                    context=ExecutionContext(tenant_id=test.trace.tenant_id, question=test.trace.question,
-                                             test_mode=True, asset_overrides=test.overrides,
-                                             baseline_trace_id=test.baseline_trace.trace_id,
-                                             user_id=str(test.created_by_id or "")),
-                    metadata={"override_test": test.pk, "reason": test.reason},
-                )
-                analysis_id = pair_analysis_for_candidate(item=test, candidate=candidate,
-                                                          baseline_id=test.baseline_trace.trace_id,
-                                                          created_by_id=test.created_by_id)
-            analysis_owned_execute(analysis_id=analysis_id)
-        except Exception as exc:
-            claim.fail(f"{type(exc).__name__}: {exc}")
-            raise
-        claim.complete()
-    test.refresh_from_db()
-    return test
+    return candidate_work_execute(model=OverrideTest, pk=test_id, related=("trace", "baseline_trace"),
+                                  ask=_override_ask)
+
+
+def _override_ask(test: OverrideTest) -> CandidateAsk:
+    return CandidateAsk(
+        context=ExecutionContext(tenant_id=test.trace.tenant_id, question=test.trace.question,
+                                 test_mode=True, asset_overrides=test.overrides,
+                                 baseline_trace_id=test.baseline_trace.trace_id,
+                                 user_id=str(test.created_by_id or "")),
+        metadata={"override_test": test.pk, "reason": test.reason},
+        analysis_fields={"created_by_id": test.created_by_id},
+    )
