@@ -7,12 +7,11 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
+from _django import bench_parser, benchmark_database, percentile, run_here_or_on_both
 
 
 def pure_decisions_per_second(count: int) -> float:
@@ -66,15 +65,12 @@ def run_current(requests: int, pure: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, sqlite_and_postgresql=True)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--pure", type=int, default=200_000)
-    parser.add_argument("--only", choices=["current", "both"], default="both")
     args = parser.parse_args()
-    if args.only == "current":
-        run_current(args.requests, args.pure)
-    else:
-        run_on_sqlite_and_postgresql(__file__, ["--requests", str(args.requests), "--pure", str(args.pure)])
+    run_here_or_on_both(args.only, __file__, lambda: run_current(args.requests, args.pure),
+                        ["--requests", str(args.requests), "--pure", str(args.pure)])
 
 
 if __name__ == "__main__":

@@ -144,13 +144,12 @@ def _orm_writer(numbers, rng, payloads, prefix, start, version_ids) -> None:
 
 
 if __name__ == "__main__":
-    import argparse
     import time
 
-    import _django  # noqa: F401 — sets sys.path and DJANGO_SETTINGS_MODULE
     import django
+    from _django import bench_parser  # also sets sys.path and DJANGO_SETTINGS_MODULE
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--payload-bytes", type=int, default=1000)
     args = parser.parse_args()

@@ -9,23 +9,19 @@ ci_lookup, all linked to the registry), then times the whole impact report
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import time
 
-from _django import benchmark_database, percentile
+from _django import POSTGRESQL_URL, bench_parser, bench_settings, benchmark_database, percentile, timed
 from generate import ASSETS, generate_traces
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--traces", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
+    bench_settings(POSTGRESQL_URL)
     with benchmark_database() as vendor:
         from django.contrib.auth import get_user_model
         from django.db import connection
@@ -55,21 +51,18 @@ def main() -> None:
         report = asset_impact(asset=lookup, base="1", target="2")
         print(f"  v1 {report['metrics']['base']['traces']:,} traces, v2 {report['metrics']['target']['traces']:,} "
               f"traces; risk {report['risk']['level']}", flush=True)
-        timings = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            asset_impact(asset=lookup, base="1", target="2")
-            timings.append((time.perf_counter() - t0) * 1000)
+        timings = timed(lambda: asset_impact(asset=lookup, base="1", target="2"), args.repeat)
         print(f"  impact report (service): median {statistics.median(timings):.0f} ms, "
               f"p95 {percentile(timings, 95):.0f} ms (target p95 < 300 ms)", flush=True)
         client = Client()
         client.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "pw"))
-        client.get(f"/asset-registry/assets/{lookup.pk}/impact?base=1&target=2")
-        timings = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            assert client.get(f"/asset-registry/assets/{lookup.pk}/impact?base=1&target=2").status_code == 200
-            timings.append((time.perf_counter() - t0) * 1000)
+        url = f"/asset-registry/assets/{lookup.pk}/impact?base=1&target=2"
+        client.get(url)
+
+        def get_impact() -> None:
+            assert client.get(url).status_code == 200
+
+        timings = timed(get_impact, args.repeat)
         print(f"  GET …/impact: median {statistics.median(timings):.0f} ms, p95 {percentile(timings, 95):.0f} ms",
               flush=True)
 

@@ -19,13 +19,12 @@ client's encoding, which a real sender does on its own machine.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from _django import benchmark_database, run_on_sqlite_and_postgresql, summary
+from _django import bench_parser, benchmark_database, run_here_or_on_both, summary
 
 
 def _ingest_all(bodies: list[bytes], user) -> list[float]:
@@ -82,21 +81,20 @@ def run_current(count: int, payload_bytes: int, workers: int, batch: int, live: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, sqlite_and_postgresql=True)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--payload-bytes", type=int, default=10_000, help="padding added to each stage's result")
-    parser.add_argument("--only", choices=["current", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2, help="also measure with this many concurrent clients")
     parser.add_argument("--batch", type=int, default=1, help="traces per request (a JSON array when > 1)")
     parser.add_argument("--live", action="store_true", help="traces start now (not on a fixed past day)")
     args = parser.parse_args()
-    if args.only == "current":
-        run_current(args.count, args.payload_bytes, args.workers, args.batch, args.live)
-        return
     common = ["--count", str(args.count), "--payload-bytes", str(args.payload_bytes), "--batch", str(args.batch),
               *(["--live"] if args.live else [])]
     # SQLite's test database is in memory and takes one writer at a time.
-    run_on_sqlite_and_postgresql(__file__, [*common, "--workers", str(args.workers)], [*common, "--workers", "1"])
+    run_here_or_on_both(args.only, __file__,
+                        lambda: run_current(args.count, args.payload_bytes, args.workers, args.batch, args.live),
+                        [*common, "--workers", str(args.workers)], [*common, "--workers", "1"])
+
 
 if __name__ == "__main__":
     main()

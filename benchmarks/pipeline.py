@@ -9,11 +9,10 @@ the stage handlers' time (from each trace's metadata.executor).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
-from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
+from _django import bench_parser, benchmark_database, percentile, run_here_or_on_both
 
 
 def run_current(count: int) -> None:
@@ -52,14 +51,10 @@ def run_current(count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, sqlite_and_postgresql=True)
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--only", choices=["current", "both"], default="both")
     args = parser.parse_args()
-    if args.only == "current":
-        run_current(args.count)
-    else:
-        run_on_sqlite_and_postgresql(__file__, ["--count", str(args.count)])
+    run_here_or_on_both(args.only, __file__, lambda: run_current(args.count), ["--count", str(args.count)])
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@
 
 from __future__ import annotations
 
-import argparse
+import itertools
 import statistics
-import time
 
-from _django import benchmark_database, percentile, run_on_sqlite_and_postgresql
+from _django import bench_parser, benchmark_database, percentile, run_here_or_on_both, timed
 
 RANDOM_PAYLOAD_BYTES = 11_000  # as benchmarks/scale.py: ~10 KB JSON a stage output, 157 rows
 
@@ -37,15 +36,6 @@ def _big_trace(trace_id: str, changed: bool) -> dict:
                 rows[i] = {**rows[i], "status": "maintenance"}
         stage["output"]["result"]["rows"] = rows
     return body
-
-
-def _timed(fn, repeat: int) -> list[float]:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
 
 
 def run_current(repeat: int) -> None:
@@ -77,7 +67,7 @@ def run_current(repeat: int) -> None:
             result = analysis_execute(analysis_id=analysis.pk)
             assert result.status == "completed", result.error_message
 
-        pair_ms, group_ms = _timed(pair, repeat), _timed(group, repeat)
+        pair_ms, group_ms = timed(pair, repeat), timed(group, repeat)
         print(f"[{vendor:10}] pair of 5-stage traces with ~1 MB outputs: median {statistics.median(pair_ms):.0f} ms, "
               f"max {max(pair_ms):.0f} ms (target < 300 ms)", flush=True)
         print(f"[{vendor:10}] 20-vs-20 group analysis: median {statistics.median(group_ms):.0f} ms, "
@@ -104,11 +94,8 @@ def run_random_pair(pairs: int) -> None:
             scores.append((result.score, result.verdict))
 
         pair(ids[0], ids[1])  # warm-up
-        timings = []
-        for i in range(pairs):
-            started = time.perf_counter()
-            pair(ids[i], ids[i + 1])
-            timings.append((time.perf_counter() - started) * 1000)
+        consecutive = itertools.pairwise(ids)  # (ids[i], ids[i + 1]), i = 0 … pairs - 1
+        timings = timed(lambda: pair(*next(consecutive)), pairs)
         verdicts = statistics.multimode(scores[1:])
         print(f"[{vendor:10}] pair of random generated traces (~10 KB outputs, positional rows): "
               f"median {statistics.median(timings):.0f} ms, p95 {percentile(timings, 95):.0f} ms, "
@@ -117,20 +104,16 @@ def run_random_pair(pairs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__, sqlite_and_postgresql=True)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", choices=["current", "both"], default="both")
     parser.add_argument("--random-pair", action="store_true", help="time pairs of random generated traces instead")
     parser.add_argument("--pairs", type=int, default=30, help="pairs analysed with --random-pair")
     args = parser.parse_args()
-    if args.only == "current" and args.random_pair:
-        run_random_pair(args.pairs)
-    elif args.only == "current":
-        run_current(args.repeat)
-    elif args.random_pair:
-        run_on_sqlite_and_postgresql(__file__, ["--random-pair", "--pairs", str(args.pairs)])
+    if args.random_pair:
+        run_here_or_on_both(args.only, __file__, lambda: run_random_pair(args.pairs),
+                            ["--random-pair", "--pairs", str(args.pairs)])
     else:
-        run_on_sqlite_and_postgresql(__file__, ["--repeat", str(args.repeat)])
+        run_here_or_on_both(args.only, __file__, lambda: run_current(args.repeat), ["--repeat", str(args.repeat)])
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ none, SPEC §8's "well under 500 ms" is read as p95 < 500 ms.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -47,8 +46,7 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-import _django  # noqa: F401 — sys.path and DJANGO_SETTINGS_MODULE
-from _django import percentile
+from _django import bench_parser, bench_settings, percentile  # also sys.path and DJANGO_SETTINGS_MODULE
 
 DEFAULT_URL = os.environ.get("SCALE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ops_1m")
 PREFIX = "s1m"
@@ -66,11 +64,8 @@ SPEC = "p95 < 500 ms (SPEC §8)"
 
 def _configure(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
+    bench_settings()  # DEBUG off, a bench secret; _django also turns off the HTTPS redirect
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-    # DEBUG off turns on the HTTPS redirect; the test client speaks plain HTTP (TLS ends at the proxy).
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
 
 
@@ -296,7 +291,7 @@ def _regression_data(count: int) -> None:
                                                          candidate_trace_ids=[_trace_id(number)])
             analysis_execute(analysis_id=analysis.pk)
             RegressionRun.objects.create(golden_query=query, baseline=baseline, status="completed",
-                                         candidate_trace_id=_trace_id(number), analysis=analysis,
+                                         candidate_trace=Trace.objects.get(trace_id=_trace_id(number)), analysis=analysis,
                                          trigger=rng.choice(("manual", "asset_publish", "schedule")))
     for _ in range(5):
         numbers = rng.sample(range(count), 40)
@@ -721,7 +716,7 @@ def explain() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--load", type=int, nargs="?", const=1_000_000, metavar="N",
                         help="load up to N generated traces (default 1,000,000); resumes")

@@ -10,12 +10,9 @@ client (server time: request in, response out, no browser).
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import time
 
-from _django import benchmark_database, percentile
+from _django import POSTGRESQL_URL, bench_parser, bench_settings, benchmark_database, percentile, timed
 from generate import generate_traces
 
 
@@ -23,26 +20,23 @@ def measure(client, url: str, repeat: int) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url)  # warm caches and the permission cache
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+    def get_page() -> None:
         response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
+
+    client.get(url)  # warm caches and the permission cache
+    timings = timed(get_page, repeat)
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     return statistics.median(timings), percentile(timings, 95), len(captured.captured_queries)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = bench_parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-0123456789-abcdefghijklmnopqrstuvwxyz")
+    bench_settings(POSTGRESQL_URL)
     with benchmark_database() as vendor:
         from django.contrib.auth import get_user_model
         from django.db import connection
