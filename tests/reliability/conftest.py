@@ -16,6 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from inspector.services import trace_ingest
+from testkit.factories import trace_body
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -51,6 +54,15 @@ def redis_url(postgres) -> str:
     need(parts.scheme == "redis" and _reachable(parts.hostname or "127.0.0.1", parts.port or 6379),
          "needs the Redis broker (CELERY_BROKER_URL=redis://127.0.0.1:6379/0)")
     return urlunsplit(parts._replace(path="/14"))
+
+
+def trace_pair(prefix: str) -> tuple[str, str]:
+    """Store a baseline trace and a candidate whose execute stage errs; their trace ids."""
+    trace_ingest(payload=trace_body(trace_id=f"{prefix}-base"))
+    candidate = trace_body(trace_id=f"{prefix}-cand")
+    candidate["stages"][2]["output"]["diagnostics"]["status"] = "error"
+    trace_ingest(payload=candidate)
+    return f"{prefix}-base", f"{prefix}-cand"
 
 
 def database_url() -> str:

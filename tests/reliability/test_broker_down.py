@@ -15,27 +15,18 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from inspector.services import trace_ingest
 from regression.models import RegressionAnalysis
 from regression.services import work_reap
 from regression.services.work import UNSENT_GRACE
-from testkit.factories import UserFactory, trace_body
+from testkit.factories import UserFactory
 from testkit.plugin import client_for
-from tests.reliability.conftest import celery_publishing_to
+from tests.reliability.conftest import celery_publishing_to, trace_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _traces(prefix: str) -> tuple[str, str]:
-    trace_ingest(payload=trace_body(trace_id=f"{prefix}-base"))
-    candidate = trace_body(trace_id=f"{prefix}-cand")
-    candidate["stages"][2]["output"]["diagnostics"]["status"] = "error"
-    trace_ingest(payload=candidate)
-    return f"{prefix}-base", f"{prefix}-cand"
-
-
 def _request_analysis(broker_url: str, prefix: str) -> tuple[RegressionAnalysis, float, int]:
-    base, cand = _traces(prefix)
+    base, cand = trace_pair(prefix)
     client = client_for(UserFactory(is_superuser=True, is_staff=True))
     with celery_publishing_to(broker_url):
         started = time.monotonic()
@@ -74,7 +65,7 @@ def test_work_whose_message_went_out_is_sent_again_only_after_the_requeue_delay(
     """The broker took the message (it may sit in a backlog): one resend per OPS_PENDING_REQUEUE_AFTER_S, expiring."""
     from regression.tasks import run_analysis
 
-    base, cand = _traces("bd-sent")
+    base, cand = trace_pair("bd-sent")
     sent_at = timezone.now()
     analysis = RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[cand],
                                                  enqueued_at=sent_at)
@@ -90,7 +81,7 @@ def test_work_whose_message_went_out_is_sent_again_only_after_the_requeue_delay(
 
 
 def test_a_reaper_run_while_the_broker_is_still_down_gives_up_fast_and_loses_nothing(hung_broker_url):
-    base, cand = _traces("bd-still")
+    base, cand = trace_pair("bd-still")
     pending = [RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[base], candidate_trace_ids=[cand])
                for _ in range(5)]
     later = timezone.now() + UNSENT_GRACE + timedelta(seconds=1)

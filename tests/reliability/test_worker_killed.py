@@ -23,11 +23,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from inspector.services import trace_ingest
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.services import analysis_request, golden_query_run, golden_query_set_baseline, work_reap
-from testkit.factories import trace_body
-from tests.reliability.conftest import celery_publishing_to, database_url
+from tests.reliability.conftest import celery_publishing_to, database_url, trace_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WORKER_MAIN = Path(__file__).with_name("worker_main.py")
@@ -99,14 +97,6 @@ def _status(analysis: RegressionAnalysis) -> str:
     return analysis.status
 
 
-def _traces(prefix: str) -> tuple[str, str]:
-    trace_ingest(payload=trace_body(trace_id=f"{prefix}-base"))
-    candidate = trace_body(trace_id=f"{prefix}-cand")
-    candidate["stages"][2]["output"]["diagnostics"]["status"] = "error"
-    trace_ingest(payload=candidate)
-    return f"{prefix}-base", f"{prefix}-cand"
-
-
 def _stale_clock():
     """The reaper's clock once a claim's last heartbeat is older than the stale window."""
     return timezone.now() + timedelta(seconds=settings.OPS_CLAIM_STALE_AFTER_S + 1)
@@ -115,7 +105,7 @@ def _stale_clock():
 @pytest.mark.parametrize("pool", ["solo", "prefork"])
 def test_a_worker_killed_mid_analysis_is_requeued_within_a_minute_and_completes_on_another_worker(pool, workers):
     """Real clock, real heartbeat and stale window, the reaper called at its beat interval."""
-    base, cand = _traces(f"wk-{pool}")
+    base, cand = trace_pair(f"wk-{pool}")
     doomed = workers.start(pool=pool, slow_s=120)
     with celery_publishing_to(workers.broker_url):
         analysis = analysis_request(baseline_trace_ids=[base], candidate_trace_ids=[cand])
@@ -151,7 +141,7 @@ def test_a_worker_killed_mid_analysis_is_requeued_within_a_minute_and_completes_
 
 def test_a_live_worker_keeps_its_claim_past_the_stale_window(settings, workers):
     """The heartbeat, not the time since the claim, decides: a slow analysis on a live worker is never taken over."""
-    base, cand = _traces("wk-live")
+    base, cand = trace_pair("wk-live")
     settings.OPS_CLAIM_STALE_AFTER_S = 3
     workers.start(pool="solo", slow_s=8, OPS_HEARTBEAT_INTERVAL_S="1", OPS_CLAIM_STALE_AFTER_S="3")
     with celery_publishing_to(workers.broker_url):
@@ -170,7 +160,7 @@ def test_a_live_worker_keeps_its_claim_past_the_stale_window(settings, workers):
 
 def test_an_analysis_whose_workers_keep_dying_ends_failed_not_stuck(settings, workers):
     """After OPS_ANALYSIS_MAX_ATTEMPTS lost workers the reaper fails it, with a message saying why."""
-    base, cand = _traces("wk-max")
+    base, cand = trace_pair("wk-max")
     settings.OPS_ANALYSIS_MAX_ATTEMPTS = 2
     with celery_publishing_to(workers.broker_url):
         analysis = analysis_request(baseline_trace_ids=[base], candidate_trace_ids=[cand])

@@ -10,9 +10,16 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from testkit.factories import UserFactory
 from testkit.plugin import client_for, role_user
 
 ATTACKER_TENANT = "acme"
+
+
+@pytest.fixture
+def admin_client(db):
+    """A superuser's API client (here in place of pytest-django's ``admin_client``, a plain test client)."""
+    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 @pytest.fixture

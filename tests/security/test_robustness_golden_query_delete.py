@@ -4,16 +4,10 @@ import pytest
 
 from inspector.services import trace_ingest
 from regression.models import Baseline, GoldenQuery, RegressionRun
-from testkit.factories import UserFactory, trace_body
-from testkit.plugin import client_for
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"
-
-
-@pytest.fixture
-def admin_client(db):
-    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 @pytest.fixture

@@ -9,15 +9,9 @@ import pytest
 from inspector.models import Asset
 from inspector.services import trace_ingest
 from regression.models import GoldenQuery
-from testkit.factories import UserFactory, trace_body
-from testkit.plugin import client_for
+from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(db):
-    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 @pytest.fixture

@@ -11,16 +11,10 @@ import pytest
 
 from inspector.services import trace_ingest
 from inspector.timeparse import parse_moment
-from testkit.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
-from testkit.plugin import client_for
+from testkit.factories import AssetFactory, AssetVersionFactory, trace_body
 
 pytestmark = pytest.mark.django_db
 OUT_OF_CALENDAR = "0001-01-01T00:00:00%2B20:42"  # +20:42: before year 1 in UTC
-
-
-@pytest.fixture
-def admin_client(db):
-    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 @pytest.fixture

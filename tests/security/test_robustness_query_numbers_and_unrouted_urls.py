@@ -10,15 +10,9 @@ import pytest
 from inspector.params import is_natural
 from inspector.services import trace_ingest
 from testkit.factories import AssetFactory, AssetVersionFactory, UserFactory, trace_body
-from testkit.plugin import client_for
 
 pytestmark = pytest.mark.django_db
 NOT_NUMBERS = ["²", "9" * 5000, "1e3", "-1", "", " 1"]
-
-
-@pytest.fixture
-def admin_client(db):
-    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from jsonschema import Draft202012Validator
 
 from inspector.services import trace_ingest
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
-from testkit.factories import VALID_SPECS, UserFactory, trace_body
-from testkit.plugin import client_for
+from testkit.factories import VALID_SPECS, trace_body
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"
@@ -26,11 +25,6 @@ QUESTION = "Which servers run checkout-api?"
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
     return SchemaGenerator().get_schema(request=None, public=True)
-
-
-@pytest.fixture
-def admin_client(db):
-    return client_for(UserFactory(is_superuser=True, is_staff=True))
 
 
 def assert_conforms(openapi: dict[str, Any], response, path: str, method: str) -> None:
