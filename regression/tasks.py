@@ -55,3 +55,20 @@ def run_override_test(self, test_id: int) -> str:
 
     test = override_test_execute(test_id=test_id)
     return test.status if test else "skipped: already claimed"
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def run_suite(self, run_id: int) -> str:
+    from regression.services.suites import suite_run_execute
+
+    run = suite_run_execute(run_id=run_id)
+    return run.status if run else "skipped: already claimed"
+
+
+@shared_task
+def run_scheduled_suite(suite_id: int) -> str:
+    """A suite's own beat entry (``suite_schedule_sync``): request a run of it."""
+    from regression.services.suites import suite_run_scheduled
+
+    run = suite_run_scheduled(suite_id=suite_id)
+    return f"suite run {run.pk}" if run else "skipped: suite gone, disabled or without a baseline"

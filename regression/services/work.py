@@ -1,4 +1,4 @@
-"""The one lifecycle of asynchronous work: analyses, golden-query runs and override tests.
+"""The one lifecycle of asynchronous work: analyses, golden-query runs, override tests and suite runs.
 
     pending ──claim──▶ running ──▶ completed | failed
        ▲                  │ heartbeat stale (worker killed, node lost)
@@ -23,7 +23,7 @@
   ``OPS_PENDING_REQUEUE_AFTER_S`` ago (a lost message). A duplicate message is
   harmless: the second delivery finds nothing to claim.
 
-An analysis owned by a golden-query run or an override test runs inline under
+An analysis owned by a golden-query run, an override test or a suite run's item runs inline under
 its owner's claim; the reaper leaves it to the owner (``analysis_owned_execute``).
 """
 
@@ -45,7 +45,7 @@ from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from regression.models import ClaimedWork, OverrideTest, RegressionAnalysis, RegressionRun, WorkStatus
+from regression.models import ClaimedWork, OverrideTest, RegressionAnalysis, RegressionRun, SuiteRun, WorkStatus
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class _Kind:
     label: str  # prefix of the reaper's result keys
     model: type[ClaimedWork]
     task_name: str
+    owned_analysis: str = "analysis_id"  # the path from a row to the analyses it runs inline
 
     @property
     def task(self):
@@ -72,7 +73,8 @@ class _Kind:
     def reapable(self) -> QuerySet:
         if self.model is RegressionAnalysis:
             # Owned analyses run inline under their owner's claim; the owner recovers them.
-            return RegressionAnalysis.objects.filter(runs__isnull=True, override_tests__isnull=True)
+            return RegressionAnalysis.objects.filter(runs__isnull=True, override_tests__isnull=True,
+                                                     suite_results__isnull=True)
         return self.model.objects.all()
 
 
@@ -80,6 +82,7 @@ KINDS = (
     _Kind("analyses", RegressionAnalysis, "run_analysis"),
     _Kind("runs", RegressionRun, "run_golden_query"),
     _Kind("override_tests", OverrideTest, "run_override_test"),
+    _Kind("suite_runs", SuiteRun, "run_suite", owned_analysis="results__analysis_id"),
 )
 _BY_MODEL = {kind.model: kind for kind in KINDS}
 
@@ -231,7 +234,7 @@ def _stale_claims(kind: _Kind, now: datetime) -> QuerySet:
 def work_reap(*, now: datetime | None = None) -> dict[str, int]:
     """Recover work a dead worker or an unreachable broker left behind (the beat job ``reap-stuck-analyses``).
 
-    Returns, per kind (``analyses``, ``runs``, ``override_tests``), how many
+    Returns, per kind (``analyses``, ``runs``, ``override_tests``, ``suite_runs``), how many
     stale claims went back to pending (``_requeued``) or ended failed
     (``_failed``) and how many pending rows were sent (``_sent``); ``not_sent``
     counts rows left for the next run because the broker refused (sending
@@ -247,7 +250,7 @@ def work_reap(*, now: datetime | None = None) -> dict[str, int]:
         result[f"{kind.label}_failed"] = last.filter(pk__in=lost_ids).update(
             status=WorkStatus.FAILED, finished_at=now, error_message=message)
         if kind.model is not RegressionAnalysis and lost_ids:
-            owned = kind.model.objects.filter(pk__in=lost_ids).values("analysis_id")
+            owned = kind.model.objects.filter(pk__in=lost_ids).values(kind.owned_analysis)
             RegressionAnalysis.objects.filter(pk__in=owned).exclude(status=WorkStatus.COMPLETED).update(
                 status=WorkStatus.FAILED, finished_at=now, error_message=message)
         # Back to the outbox, unsent: the sending pass below sends them at once.
