@@ -15,9 +15,11 @@ Rules (all thresholds are keyword arguments of ``compare_groups``):
   median moved ≥ 10% in the worse direction; other metrics need only p and δ;
 * noise floor: a candidate median inside the baseline's own spread is not
   penalised (the baseline runs are repeats of the same question, so that much
-  movement happens without any change). The spread is the interquartile range
-  when the baseline has 4 or more runs, else min–max: with 20 runs min–max
-  spans about ±2 standard deviations and hid a real 46% latency regression;
+  movement happens without any change). The spread is
+  ``regression.noise.noise_band`` — the one definition, also used by an
+  analysis's pair scoring: the interquartile range when the baseline has 4 or
+  more runs, else min–max (with 20 runs min–max spans about ±2 standard
+  deviations and hid a real 46% latency regression);
 * metrics whose runs are all 0 or 1 (e.g. ``error``) are compared as a rate:
   their centre is the mean, because the median of 0/1 values hides anything
   below a 50% error rate; the min–max noise floor is not applied to them
@@ -36,6 +38,8 @@ from typing import Literal
 
 import numpy as np
 from scipy import stats as scipy_stats
+
+from regression.noise import noise_band
 
 Centre = Literal["median", "rate"]
 GroupData = Mapping[str, Mapping[str, Sequence[float]]]
@@ -334,22 +338,14 @@ def _moved_enough(row: StatRow, worse_sign: int, limits: _Thresholds) -> bool:
     return shift * worse_sign >= limits.min_shift_pct
 
 
-def _spread(base: np.ndarray) -> tuple[float, float]:
-    """The baseline's own spread: interquartile range from 4 runs on, else min–max."""
-    if base.size >= 4:
-        low, high = np.percentile(base, [25, 75])
-        return float(low), float(high)
-    return float(base.min()), float(base.max())
-
-
 def _judge(row: StatRow, base: np.ndarray, limits: _Thresholds) -> StatRow:
     """Apply the significance, noise-floor, regression and inconclusive rules to a tested row."""
     assert row.p_value is not None and row.p_adjusted is not None and row.cliffs_delta is not None
     significant = row.p_adjusted <= limits.alpha
-    low, high = _spread(base)
+    band = noise_band(base)
     within_noise = bool(
-        limits.noise_floor and row.centre == "median" and base.size >= 2
-        and row.candidate_median is not None and low <= row.candidate_median <= high
+        limits.noise_floor and row.centre == "median" and band is not None
+        and row.candidate_median is not None and band.contains(row.candidate_median)
     )
     worse = 1 if limits.higher_is_worse(row.metric) else -1
     judged = replace(row, significant=significant, within_noise=within_noise)

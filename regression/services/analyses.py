@@ -20,6 +20,7 @@ from kernel.errors import InvalidInput
 from regression import selectors
 from regression.engine import ScoringConfig, compare_pair
 from regression.models import ClaimedWork, RegressionAnalysis, WorkStatus
+from regression.noise import noise_band
 from regression.services.work import work_claim, work_send_on_commit
 from regression.statistics import compare_groups
 
@@ -129,14 +130,14 @@ def _compute(analysis: RegressionAnalysis) -> dict[str, Any]:
     inconclusive = False
     notes: list[str] = []
     if analysis.kind == RegressionAnalysis.Kind.GROUP:
-        groups = compare_groups(selectors.group_metrics(baseline_ids, tenant_id=tenant_id),
-                                selectors.group_metrics(candidate_ids, tenant_id=tenant_id))
+        baseline_metrics = selectors.group_metrics(baseline_ids, tenant_id=tenant_id)
+        groups = compare_groups(baseline_metrics, selectors.group_metrics(candidate_ids, tenant_id=tenant_id))
         statistics = {"table": groups.table(), "text": groups.text_table(), "insufficient": groups.insufficient,
                       "inconclusive": groups.inconclusive,
                       "regressions": [f"{r.stage} {r.metric}" for r in groups.regressions]}
         inconclusive = groups.inconclusive
         notes += list(groups.notes)
-        noise = _noise(selectors.group_metrics(baseline_ids, tenant_id=tenant_id)) if len(baseline_ids) >= 2 else None
+        noise = _noise(baseline_metrics) or None
         if noise:
             notes.append("deltas within the baseline runs' own spread are not penalised (noise floor)")
     pair = compare_pair(snapshots[baseline_ids[0]], snapshots[candidate_ids[0]], config, noise=noise,
@@ -156,6 +157,14 @@ def _compute(analysis: RegressionAnalysis) -> dict[str, Any]:
 
 
 def _noise(metrics: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
-    """Per stage and metric, the spread (max − min) of the baseline runs."""
-    return {stage: {name: max(values) - min(values) for name, values in by_metric.items() if values}
-            for stage, by_metric in metrics.items()}
+    """Per stage and metric, the width of the baseline runs' noise band (``regression.noise``), for the pair scoring.
+
+    The pair compares one candidate run with one baseline run, so the change
+    it may show without any cause is as large as two baseline runs lie apart:
+    the band's width. The group statistics ask the same band whether the
+    candidate median lies inside it.
+    """
+    widths = {stage: {name: band.width for name, values in by_metric.items()
+                      if (band := noise_band(values)) is not None}
+              for stage, by_metric in metrics.items()}
+    return {stage: by_metric for stage, by_metric in widths.items() if by_metric}
