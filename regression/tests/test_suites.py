@@ -2,9 +2,12 @@
 
 import itertools
 from datetime import timedelta
+from io import StringIO
 from types import SimpleNamespace
+from xml.etree import ElementTree as ET
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -14,7 +17,7 @@ from inspector.pipeline.runner import pipeline_run
 from inspector.services import asset_version_create, asset_version_publish
 from kernel.errors import Conflict, InvalidInput
 from regression import services
-from regression.models import RegressionAnalysis
+from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.services import suites
 from regression.suite_models import GoldenSuite, SuiteItem, SuiteItemResult, SuiteRun
 from regression.tasks import run_scheduled_suite
@@ -280,3 +283,57 @@ def test_fewer_repeats_than_the_statistics_need_is_at_least_warn(db):
         # The assertions all held (pass^k), but 3 + 3 runs are too few for the statistics to clear the item.
         assert result.verdict == "WARN" and result.pass_all and result.passes == 3
         assert result.analysis.statistics["insufficient"]
+
+
+def _junit_cases(path) -> dict[str, dict[str, ET.Element]]:
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites"
+    return {suite.get("name"): {case.get("name"): case for case in suite.iter("testcase")}
+            for suite in root.iter("testsuite")}
+
+
+def test_the_gate_runs_a_suite_and_writes_one_testcase_per_item(suite, tmp_path):
+    out, junit = StringIO(), tmp_path / "gate.xml"
+    call_command("regression_gate", "--suite", "checkout", "--junit", str(junit), stdout=out)
+    table = out.getvalue()
+    assert "suite checkout: PASS" in table and "pass^k" in table
+    assert "events-question" in table and "4/4" in table
+    cases = _junit_cases(junit)
+    assert list(cases) == ["suite:checkout"]
+    assert set(cases["suite:checkout"]) == {"events-question", "execute-rerun"}
+    assert all(case.find("failure") is None for case in cases["suite:checkout"].values())
+    assert suite.runs.filter(trigger="gate", status="completed", verdict="PASS").exists()
+    assert not RegressionRun.objects.exists()  # --suite alone runs no golden query
+
+
+def test_the_gate_fails_on_a_failing_item_naming_the_assertion(suite, tmp_path):
+    item = suite.items.get(kind="stage")
+    item.assertions = [{"stage": "execute", "pointer": "/references", "op": "row_count", "max": 2}]
+    item.save()
+    junit = tmp_path / "gate.xml"
+    with pytest.raises(CommandError, match="1 suite item at or above FAIL"):
+        call_command("regression_gate", "--suite", "checkout", "--junit", str(junit), stdout=StringIO())
+    cases = _junit_cases(junit)["suite:checkout"]
+    assert cases["events-question"].find("failure") is None
+    failure = cases["execute-rerun"].find("failure")
+    assert failure.get("message").startswith("FAIL") and "0/4 repeats passed" in failure.get("message")
+    assert "execute/references: expected a list of at most 2 rows, got 13 rows" in failure.text
+
+
+def test_the_gate_runs_golden_queries_and_suites_together(suite, tmp_path):
+    query = GoldenQuery.objects.create(name="checkout-events", question=QUESTION)
+    services.golden_query_set_baseline(golden_query=query,
+                                       trace_id=pipeline_run(context=ExecutionContext(question=QUESTION)).trace_id)
+    junit = tmp_path / "gate.xml"
+    call_command("regression_gate", "--golden", "all", "--suite", "checkout", "--junit", str(junit),
+                 stdout=StringIO())
+    cases = _junit_cases(junit)
+    assert set(cases) == {"regression_gate", "suite:checkout"} and set(cases["regression_gate"]) == {"checkout-events"}
+
+
+def test_the_gate_refuses_unknown_suites_and_suites_without_a_baseline(db):
+    with pytest.raises(CommandError, match="unknown suite: nope"):
+        call_command("regression_gate", "--suite", "nope", stdout=StringIO())
+    _suite()
+    with pytest.raises(CommandError, match="without a baseline"):
+        call_command("regression_gate", "--suite", "checkout", stdout=StringIO())
