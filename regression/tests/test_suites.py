@@ -337,3 +337,24 @@ def test_the_gate_refuses_unknown_suites_and_suites_without_a_baseline(db):
     _suite()
     with pytest.raises(CommandError, match="without a baseline"):
         call_command("regression_gate", "--suite", "checkout", stdout=StringIO())
+
+
+def test_the_reaper_leaves_an_item_analysis_to_its_run_and_fails_it_with_a_lost_run(db, settings):
+    suite = GoldenSuite.objects.create(name="lost")
+    item = SuiteItem.objects.create(suite=suite, name="q", question=QUESTION, baseline_trace_ids=["b1", "b2"])
+    long_ago = timezone.now() - timedelta(hours=1)
+    run = SuiteRun.objects.create(suite=suite, status="running", attempts=settings.OPS_ANALYSIS_MAX_ATTEMPTS,
+                                  started_at=long_ago, heartbeat_at=long_ago)
+    analysis = RegressionAnalysis.objects.create(kind="group", baseline_trace_ids=["b1", "b2"],
+                                                 candidate_trace_ids=["c1", "c2"], status="running",
+                                                 started_at=long_ago, heartbeat_at=long_ago)
+    SuiteItemResult.objects.create(run=run, item=item, candidate_trace_ids=["c1", "c2"], analysis=analysis)
+    RegressionAnalysis.objects.filter(pk=analysis.pk).update(created_at=long_ago)
+
+    result = services.work_reap()
+    # The run's own claim is what the reaper judges; the analysis it owns is never requeued or sent by itself.
+    assert result["suite_runs_failed"] == 1 and result["analyses_requeued"] == 0 and result["analyses_sent"] == 0
+    run.refresh_from_db()
+    analysis.refresh_from_db()
+    assert run.status == "failed" and "worker lost" in run.error_message
+    assert analysis.status == "failed" and "worker lost" in analysis.error_message
