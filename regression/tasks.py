@@ -57,7 +57,13 @@ def run_override_test(self, test_id: int) -> str:
     return test.status if test else "skipped: already claimed"
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+# A suite runs items × repeats pipelines under one claim: longer than the default task limits
+# allow. Finished items survive a killed attempt (the next one goes on from there).
+SUITE_TIME_LIMIT_S = 3600
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
+             time_limit=SUITE_TIME_LIMIT_S, soft_time_limit=SUITE_TIME_LIMIT_S - 60)
 def run_suite(self, run_id: int) -> str:
     from regression.services.suites import suite_run_execute
 
