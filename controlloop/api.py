@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from access.errors import TenantForbidden
 from access.permissions import TenantInBodyPermission, TenantWritePermission
@@ -14,15 +18,22 @@ from access.tenancy import scope_for
 from controlloop import selectors
 from controlloop.filters import ReplanEventFilter
 from controlloop.models import ReplanEvent, ReplanPolicy
-from controlloop.serializers import DecideRequestSerializer, ReplanEventSerializer, ReplanPolicySerializer
+from controlloop.requests import DecideRequest, ReplanPolicyIn, ReplanPolicyPatch
+from controlloop.serializers import DecisionSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import DecisionRecord, replan_decide
 from controlloop.triggers import safe_parse_trigger
+from inspector.api import json_object
 from inspector.pagination import BoundedCursorPagination
 from inspector.permissions import ModelPermissions
 from inspector.selectors import trace_visible
 from kernel.errors import Conflict
 
 
+@extend_schema_view(
+    create=extend_schema(request=ReplanPolicyIn, responses={201: ReplanPolicySerializer}),
+    update=extend_schema(request=ReplanPolicyIn, responses={200: ReplanPolicySerializer}),
+    partial_update=extend_schema(request=ReplanPolicyPatch, responses={200: ReplanPolicySerializer}),
+)
 class ReplanPolicyViewSet(viewsets.ModelViewSet):
     queryset = ReplanPolicy.objects.all()
     serializer_class = ReplanPolicySerializer
@@ -41,13 +52,31 @@ class ReplanPolicyViewSet(viewsets.ModelViewSet):
             raise TenantForbidden("only superusers may create or change the default policy")
         scope.require(tenant_id)
 
-    def perform_create(self, serializer) -> None:
-        self._require_tenant(serializer.validated_data.get("tenant_id", ""))
-        serializer.save()
+    def create(self, request: Request) -> Response:
+        body = ReplanPolicyIn.model_validate(json_object(request))
+        policy = self._save(ReplanPolicy(), body.changes())
+        return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
-    def perform_update(self, serializer) -> None:
-        self._require_tenant(serializer.validated_data.get("tenant_id", serializer.instance.tenant_id))
-        serializer.save()
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        policy = self.get_object()
+        contract = ReplanPolicyPatch if partial else ReplanPolicyIn
+        changes = contract.model_validate(json_object(request)).changes()
+        return Response(self.get_serializer(self._save(policy, changes)).data)
+
+    def _save(self, policy: ReplanPolicy, changes: dict[str, Any]) -> ReplanPolicy:
+        """Apply validated fields, check the whole policy (``clean``), its tenant and uniqueness; save."""
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        try:
+            policy.clean()
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        self._require_tenant(policy.tenant_id)
+        taken = _taken(policy)
+        if taken:
+            raise ValidationError(taken)
+        policy.save()
+        return policy
 
     def perform_destroy(self, instance: ReplanPolicy) -> None:
         if instance.is_default:
@@ -55,22 +84,31 @@ class ReplanPolicyViewSet(viewsets.ModelViewSet):
         instance.delete()
 
 
-class DecideView(generics.GenericAPIView):
+class DecideView(APIView):
     """Ask the control loop about a trigger for a stored trace; the decision is recorded as events."""
 
-    queryset = ReplanEvent.objects.none()
-    serializer_class = DecideRequestSerializer
     action_permissions = {"": ["controlloop.add_replanevent"]}
 
-    @extend_schema(request=DecideRequestSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=DecideRequest, responses={201: DecisionSerializer})
     def post(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        trace = trace_visible(trace_id=data["trace_id"], scope=scope_for(request.user), tenant=data.get("tenant_id", ""))
+        body = DecideRequest.model_validate(json_object(request))
+        trace = trace_visible(trace_id=body.trace_id, scope=scope_for(request.user), tenant=body.tenant_id)
         record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id,
-                               trigger=safe_parse_trigger(data["trigger"]), plan=data["plan"])
-        return Response(_decision_body(record), status=status.HTTP_201_CREATED)
+                               trigger=safe_parse_trigger(body.trigger), plan=body.plan)
+        return Response(DecisionSerializer(_decision_body(record)).data, status=status.HTTP_201_CREATED)
+
+
+def _taken(policy: ReplanPolicy) -> dict[str, list[str]]:
+    """The unique constraints another policy already holds (DRF's messages, as before)."""
+    others = ReplanPolicy.objects.exclude(pk=policy.pk)
+    taken: dict[str, list[str]] = {}
+    if policy.tenant_id and others.filter(tenant_id=policy.tenant_id).exists():
+        taken["tenant_id"] = ["replan policy with this tenant id already exists."]
+    if policy.is_default and others.filter(is_default=True).exists():
+        taken["is_default"] = ["replan policy with this is default already exists."]
+    if others.filter(tenant_id=policy.tenant_id, name=policy.name).exists():
+        taken["non_field_errors"] = ["The fields tenant_id, name must make a unique set."]
+    return taken
 
 
 def _decision_body(record: DecisionRecord) -> dict:

@@ -30,6 +30,7 @@ DECISIONS: tuple[str, ...] = get_args(DecisionKind)
 VETOES: tuple[str, ...] = get_args(VetoReason)
 
 StageScope = Literal["route_plan", "validate", "execute", "compose", "present"]
+STAGE_SCOPES: tuple[str, ...] = get_args(StageScope)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

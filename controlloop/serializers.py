@@ -4,48 +4,45 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from controlloop.contracts import TRIGGER_TYPES
+from controlloop.contracts import DECISIONS, SEVERITIES, STAGE_SCOPES, TRIGGER_TYPES, VETOES
 from controlloop.models import ReplanEvent, ReplanPolicy
 
 
 class ReplanPolicySerializer(serializers.ModelSerializer):
-    """Validated twice: field types here, then the whole policy by its pydantic contract (model.clean)."""
+    """A policy as answered (output only: bodies are ``controlloop.requests.ReplanPolicyIn``/``Patch``)."""
 
-    allowed_triggers = serializers.ListField(child=serializers.ChoiceField(choices=TRIGGER_TYPES), required=False)
+    allowed_triggers = serializers.ListField(child=serializers.ChoiceField(choices=TRIGGER_TYPES), read_only=True)
 
     class Meta:
         model = ReplanPolicy
         fields = ["id", "name", "tenant_id", "is_default", "max_replans", "allowed_triggers", "min_severity",
                   "min_interval_seconds", "cooling_period_seconds", "rules", "breaker_window",
                   "breaker_min_samples", "breaker_failure_ratio", "breaker_cooldown_seconds", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"min_interval_seconds": {"min_value": 0}, "cooling_period_seconds": {"min_value": 0},
-                        "breaker_failure_ratio": {"min_value": 0.01, "max_value": 1}}
-
-    def validate(self, attrs):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
-        instance = ReplanPolicy(**{**self._current(), **attrs})
-        try:
-            instance.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
-        return attrs
-
-    def _current(self) -> dict:
-        if self.instance is None:
-            return {}
-        return {field: getattr(self.instance, field) for field in self.Meta.fields
-                if field not in ("id", "created_at", "updated_at")}
+        read_only_fields = fields
 
 
-class DecideRequestSerializer(serializers.Serializer):
-    trace_id = serializers.CharField(max_length=128)
-    tenant_id = serializers.CharField(max_length=64, required=False,
-                                      help_text="The trace's tenant, for users of several tenants that each have a "
-                                                "trace with this id; without it, the first stored of them.")
-    trigger = serializers.JSONField(help_text="A type, 'type stage reason…', a JSON string or an object.")
-    plan = serializers.DictField(required=False, default=dict)
+class PatchDiffSerializer(serializers.Serializer):
+    before = serializers.DictField(help_text="The plan before the patch.")
+    after = serializers.DictField(help_text="The plan after the patch (the same when nothing changes).")
+    json_patch = serializers.ListField(child=serializers.DictField(), help_text="RFC 6902 operations, before → after.")
+
+
+class DecisionSerializer(serializers.Serializer):
+    """The 201 of ``POST /controlloop/decide``: the recorded events' ids and the decision with its patch."""
+
+    event_id = serializers.IntegerField(help_text="The decision event.")
+    request_event_id = serializers.IntegerField(help_text="The request event.")
+    approved = serializers.BooleanField()
+    decision = serializers.ChoiceField(choices=DECISIONS)
+    reason = serializers.CharField(allow_blank=True)
+    veto = serializers.ChoiceField(choices=VETOES, allow_blank=True, help_text="Empty when nothing vetoed.")
+    attempt = serializers.IntegerField(min_value=0, help_text="The replan number this would be (1 for the first).")
+    max_attempts = serializers.IntegerField(min_value=0)
+    scope = serializers.ChoiceField(choices=STAGE_SCOPES)
+    guidance = serializers.CharField(allow_blank=True)
+    trigger = serializers.ChoiceField(choices=TRIGGER_TYPES, help_text="The parsed trigger's type.")
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    patch = PatchDiffSerializer()
 
 
 class ReplanEventSerializer(serializers.ModelSerializer):

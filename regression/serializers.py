@@ -2,35 +2,22 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from inspector.models.traces import StageChoices
-from inspector.serializers import OptionalCharField, OptionalDateTimeField, OptionalIntegerField, OptionalUUIDField
-from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
+from inspector.serializers import (
+    DiffTruncationSerializer,
+    OptionalCharField,
+    OptionalDateTimeField,
+    OptionalIntegerField,
+    OptionalUUIDField,
+)
+from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun, WorkStatus
 
 
-class AnalyzeRequestSerializer(serializers.Serializer):
-    baseline_trace_id = serializers.CharField(required=False, max_length=128)
-    candidate_trace_id = serializers.CharField(required=False, max_length=128)
-    baseline_trace_ids = serializers.ListField(child=serializers.CharField(max_length=128), required=False,
-                                               allow_empty=False, max_length=200)
-    candidate_trace_ids = serializers.ListField(child=serializers.CharField(max_length=128), required=False,
-                                                allow_empty=False, max_length=200)
-    options = serializers.DictField(required=False, default=dict)
+class AnalysisAcceptedSerializer(serializers.Serializer):
+    """The 202 of ``POST /inspector/regression/analyze``: the pending analysis and where to poll it."""
 
-    def validate(self, attrs):
-        single = "baseline_trace_id" in attrs or "candidate_trace_id" in attrs
-        group = "baseline_trace_ids" in attrs or "candidate_trace_ids" in attrs
-        if single == group:
-            raise serializers.ValidationError(
-                "give either baseline_trace_id + candidate_trace_id or baseline_trace_ids + candidate_trace_ids")
-        if single:
-            if not attrs.get("baseline_trace_id") or not attrs.get("candidate_trace_id"):
-                raise serializers.ValidationError("baseline_trace_id and candidate_trace_id are both required")
-            return {"baseline": [attrs["baseline_trace_id"]], "candidate": [attrs["candidate_trace_id"]],
-                    "options": attrs["options"]}
-        if not attrs.get("baseline_trace_ids") or not attrs.get("candidate_trace_ids"):
-            raise serializers.ValidationError("baseline_trace_ids and candidate_trace_ids are both required")
-        return {"baseline": attrs["baseline_trace_ids"], "candidate": attrs["candidate_trace_ids"],
-                "options": attrs["options"]}
+    analysis_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=WorkStatus.choices, help_text="pending, or completed when run eagerly.")
+    url = serializers.CharField(help_text="GET it for the analysis: /inspector/regression/{analysis_id}.")
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
@@ -43,21 +30,51 @@ class AnalysisSerializer(serializers.ModelSerializer):
                   "attempts", "created_at", "started_at", "finished_at"]
 
 
-class StageCompareSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=StageChoices)
-    baseline_trace_id = serializers.CharField(required=False, max_length=128)
-    candidate_trace_id = serializers.CharField(required=False, max_length=128)
-    baseline = serializers.DictField(required=False, help_text="A StageOutput")
-    candidate = serializers.DictField(required=False, help_text="A StageOutput")
-    options = serializers.DictField(required=False, default=dict)
+class RegressionIssueSerializer(serializers.Serializer):
+    """One finding of the engine (``regression.engine.Issue``)."""
 
-    def validate(self, attrs):
-        by_id = attrs.get("baseline_trace_id") and attrs.get("candidate_trace_id")
-        by_body = "baseline" in attrs and "candidate" in attrs
-        if bool(by_id) == bool(by_body):
-            raise serializers.ValidationError(
-                "give baseline_trace_id + candidate_trace_id, or baseline + candidate StageOutput bodies")
-        return attrs
+    stage = serializers.CharField()
+    pointer = serializers.CharField(help_text="RFC 6901 pointer into the stage output; empty for the whole stage.")
+    kind = serializers.CharField()
+    baseline = serializers.JSONField(required=False, help_text="The baseline's value; absent when it has none.")
+    candidate = serializers.JSONField(required=False, help_text="The candidate's value; absent when it has none.")
+    message = serializers.CharField()
+    penalty = serializers.IntegerField(min_value=0)
+    critical = serializers.BooleanField()
+
+
+class DurationDeltaSerializer(serializers.Serializer):
+    baseline = serializers.IntegerField()
+    candidate = serializers.IntegerField()
+    delta_ms = serializers.IntegerField()
+    delta_pct = serializers.FloatField(required=False, help_text="Absent when the baseline took 0 ms.")
+
+
+class CountDeltaSerializer(serializers.Serializer):
+    baseline = serializers.IntegerField()
+    candidate = serializers.IntegerField()
+    delta = serializers.IntegerField()
+
+
+class OutputDiffSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.CharField())
+    removed = serializers.ListField(child=serializers.CharField())
+    changed = serializers.ListField(child=serializers.CharField())
+    truncated = DiffTruncationSerializer(many=True, help_text="Lists whose differing items were not all itemised.")
+
+
+class StageCompareResultSerializer(serializers.Serializer):
+    """The 200 of ``POST /inspector/regression/stage-compare``: the engine's ``StageResult``, no nulls."""
+
+    stage = serializers.CharField()
+    presence = serializers.ChoiceField(choices=["both", "baseline_only", "candidate_only"])
+    score = serializers.IntegerField(min_value=0, max_value=100, help_text="0: no regression.")
+    issues = RegressionIssueSerializer(many=True)
+    duration = DurationDeltaSerializer()
+    counts = serializers.DictField(child=CountDeltaSerializer())
+    diff = OutputDiffSerializer()
+    noise_ignored = serializers.ListField(child=serializers.CharField())
+    improvements = serializers.ListField(child=serializers.CharField())
 
 
 class BaselineSerializer(serializers.ModelSerializer):
@@ -69,36 +86,19 @@ class BaselineSerializer(serializers.ModelSerializer):
 
 
 class GoldenQuerySerializer(serializers.ModelSerializer):
+    """A golden query as answered (output only: bodies are ``regression.contracts.GoldenQueryIn``/``Patch``)."""
+
     baseline_trace_id = serializers.SerializerMethodField()
-    options = serializers.DictField(required=False, default=dict,
-                                    help_text="Scoring overrides for this query's analyses.")
+    options = serializers.DictField(read_only=True, help_text="Scoring overrides for this query's analyses.")
 
     class Meta:
         model = GoldenQuery
         fields = ["id", "name", "question", "tenant_id", "options", "enabled", "baseline_trace_id", "created_at"]
-        read_only_fields = ["id", "created_at", "baseline_trace_id"]
+        read_only_fields = fields
 
     def get_baseline_trace_id(self, query: GoldenQuery) -> str | None:
         baseline = query.current_baseline
         return baseline.trace.trace_id if baseline else None
-
-    def validate_options(self, value):
-        from regression.engine import ScoringConfig
-
-        try:
-            ScoringConfig.from_overrides(value or {})
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-        return value
-
-
-class SetBaselineSerializer(serializers.Serializer):
-    trace_id = serializers.CharField(max_length=128)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-
-
-class RunRequestSerializer(serializers.Serializer):
-    overrides = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
 
 
 class RunSerializer(serializers.ModelSerializer):

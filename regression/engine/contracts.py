@@ -9,9 +9,9 @@ verdict and one ``Issue`` per finding. Every penalty and threshold lives in
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from inspector.structural_diff import DEFAULT_IGNORE_KEYS, DEFAULT_LIST_KEYS, DEFAULT_VOLATILE_PATTERNS, DiffOptions
 from inspector.trace_comparison import StageSnapshot
@@ -117,6 +117,31 @@ class ScoringConfig(Contract):
             raise ValueError(f"unknown scoring option(s): {', '.join(unknown)}")
         # pydantic.ValidationError is a ValueError, so bad values fail the same way.
         return cls.model_validate(overrides)
+
+
+def _valid_scoring_options(options: dict[str, Any]) -> dict[str, Any]:
+    ScoringConfig.from_overrides(options)  # a bad value's error keeps its path: options.<key>
+    return options
+
+
+# The one validation of scoring options (the keys and values of ``ScoringConfig``)
+# in a request: analyze, stage-compare and golden queries declare their
+# ``options`` with this type, and services called without a request use
+# ``scoring_options_check``; a bad option answers 400 ``{"options": [...]}``.
+ScoringOptions = Annotated[
+    dict[str, Any],
+    AfterValidator(_valid_scoring_options),
+    Field(description="Scoring overrides: ScoringConfig keys (docs/regression-scoring.md); unknown keys are refused."),
+]
+
+
+class _ScoringOptionsBody(Contract):
+    options: ScoringOptions = Field(default_factory=dict)
+
+
+def scoring_options_check(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``options`` validated as a request's ``options`` (``ScoringOptions``); raises pydantic's ValidationError."""
+    return _ScoringOptionsBody.model_validate({"options": options or {}}).options
 
 
 class Issue(Contract):

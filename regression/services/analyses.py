@@ -18,14 +18,14 @@ from inspector.models import Trace
 from inspector.selectors import trace_pick
 from kernel.errors import InvalidInput
 from regression import selectors
-from regression.engine import ScoringConfig, compare_pair
+from regression.contracts import MAX_GROUP
+from regression.engine import ScoringConfig, compare_pair, scoring_options_check
 from regression.models import ClaimedWork, RegressionAnalysis, WorkStatus
 from regression.noise import noise_band
 from regression.services.work import work_claim, work_send_on_commit
 from regression.statistics import compare_groups
 
 logger = logging.getLogger(__name__)
-MAX_GROUP = 200
 
 
 def _check_ids(baseline: list[str], candidate: list[str], scope: TenantScope) -> str:
@@ -57,15 +57,12 @@ def analysis_request(*, baseline_trace_ids: list[str], candidate_trace_ids: list
     """Validate, store a pending analysis and enqueue it after the transaction commits."""
     baseline = list(dict.fromkeys(baseline_trace_ids))
     candidate = list(dict.fromkeys(candidate_trace_ids))
+    options = scoring_options_check(options)  # the API's check (400 {"options": [...]}) for direct callers
     tenant_id = _check_ids(baseline, candidate, scope)
-    try:
-        ScoringConfig.from_overrides(options or {})
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="options") from exc
     kind = RegressionAnalysis.Kind.PAIR if len(baseline) == len(candidate) == 1 else RegressionAnalysis.Kind.GROUP
     with transaction.atomic():
         analysis = RegressionAnalysis.objects.create(
-            kind=kind, tenant_id=tenant_id, baseline_trace_ids=baseline, candidate_trace_ids=candidate, options=options or {},
+            kind=kind, tenant_id=tenant_id, baseline_trace_ids=baseline, candidate_trace_ids=candidate, options=options,
             created_by=user if user is not None and user.is_authenticated else None,
         )
         work_send_on_commit(item=analysis)

@@ -9,7 +9,7 @@ from inspector.contracts import StageOutput
 from inspector.selectors import trace_visible
 from kernel.errors import InvalidInput, NotFound
 from regression import selectors
-from regression.engine import ScoringConfig, StageSnapshot, compare_stage
+from regression.engine import ScoringConfig, StageSnapshot, compare_stage, scoring_options_check
 
 
 def stage_compare(*, stage: str, options: dict[str, Any], baseline_trace_id: str | None = None,
@@ -18,13 +18,11 @@ def stage_compare(*, stage: str, options: dict[str, Any], baseline_trace_id: str
     """The stage's comparison (the engine's ``StageComparison`` as JSON).
 
     Either both bodies or both trace ids; traces outside ``scope`` are not
-    found. Raises ``InvalidInput`` on bad options or bodies, ``NotFound``
-    when neither trace has the stage.
+    found. Raises pydantic's ``ValidationError`` on bad options or bodies
+    (the API answers 400 as for any request contract), ``InvalidInput`` on a
+    body of another stage, ``NotFound`` when neither trace has the stage.
     """
-    try:
-        config = ScoringConfig.from_overrides(options)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="options") from exc
+    config = ScoringConfig.from_overrides(scoring_options_check(options))
     if baseline is not None and candidate is not None:
         base, cand = _snapshot_from_body(stage, baseline, "baseline"), _snapshot_from_body(stage, candidate, "candidate")
     else:
@@ -38,7 +36,7 @@ def stage_compare(*, stage: str, options: dict[str, Any], baseline_trace_id: str
         cand = snapshots[candidate_trace_id].stages.get(stage)
         if base is None and cand is None:
             raise NotFound(f"neither trace has stage {stage!r} (or the trace ids are unknown)")
-    return compare_stage(base, cand, config, None).model_dump(mode="json")
+    return compare_stage(base, cand, config, None).model_dump(mode="json", exclude_none=True)  # absent, not null
 
 
 def _snapshot_from_body(stage: str, body: dict, side: str) -> StageSnapshot:
