@@ -5,17 +5,25 @@ Every comparison of stage outputs uses it: the trace diff page and
 regression analyses and ``/inspector/regression/stage-compare``.
 
 deepdiff does the comparison; this module only prepares its input and maps
-its paths back to RFC 6901 pointers. Preparation does three things:
+its paths back to RFC 6901 pointers. Preparation does four things:
 
 * volatile keys (``DiffOptions.volatile_patterns``, whole-key regexes) are
   dropped, so durations, timestamps and trace ids never show up as changes;
 * a list of objects that all carry one of ``DiffOptions.list_keys`` with
   unique values on both sides becomes a ``{key value: item}`` mapping, so an
-  insertion at index 0 is one added item instead of N changed ones;
-* a list of objects compared by position (no such key) in which more than
-  ``DiffOptions.positional_items`` items differ is cut after the item that
-  reaches the limit: deepdiff itemises those, the rest are only counted, and
-  the cut is reported in ``truncated`` (never dropped silently).
+  insertion at index 0 is one added item instead of N changed ones; any other
+  list of objects becomes ``{index: item}`` (compared by position), and a list
+  of scalars ``{pair: item}`` along deepdiff's own difflib alignment;
+* entries equal on both sides are left out before deepdiff sees them: Python's
+  ``==`` (in C) settles them, and deepdiff (~50 µs a node, in Python) only
+  walks what differs;
+* the work is bounded whatever the payload: of one container (mapping or
+  list) at most ``DiffOptions.positional_items`` differing entries are handed
+  to deepdiff, and of the whole document at most ``DOCUMENT_ITEMS_FACTOR``
+  times that many changes; the differing entries past the limit are only
+  counted (each as one, however much of it differs), and each cut
+  container is reported in ``truncated`` (never dropped silently). Itemised
+  plus counted entries are exactly the container's differing entries.
 
 ``stage_output_diff`` is the view every caller shows: operations ``add``
 (``after``), ``remove`` (``before``) and ``replace`` (``before`` and
@@ -29,9 +37,13 @@ difflib alignment for lists of scalars, so keyed matching is done here.
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import ne
 from typing import Any, Literal, NotRequired, TypedDict
 
 from deepdiff import DeepDiff
@@ -56,12 +68,17 @@ DEFAULT_LIST_KEYS: tuple[str, ...] = ("id", "entity_id", "event_id", "name")
 # Top-level stage output keys left out: status, errors, warnings and counts are compared on their own.
 DEFAULT_IGNORE_KEYS: tuple[str, ...] = ("diagnostics",)
 DEFAULT_POSITIONAL_ITEMS = 50
+# The whole document hands deepdiff at most this many times ``positional_items`` changes (nested
+# containers each get up to ``positional_items`` entries, so without it the work would grow with the depth).
+DOCUMENT_ITEMS_FACTOR = 10
+# Most difflib may work aligning two lists of scalars (see _aligned_pairs); ~1 s of it.
+ALIGNMENT_STEPS = 2_000_000
 MAX_OPERATIONS = 500  # operations listed by default; operation_count counts them all
 
 
 @dataclass(frozen=True)
 class DiffOptions:
-    """What counts as a change and how much of a positional list is itemised."""
+    """What counts as a change, and how many differing entries of one container (list or mapping) are itemised."""
 
     volatile_patterns: tuple[str, ...] = DEFAULT_VOLATILE_PATTERNS
     list_keys: tuple[str, ...] = DEFAULT_LIST_KEYS
@@ -76,11 +93,15 @@ _REMOVED = ("dictionary_item_removed", "iterable_item_removed")
 _CHANGED = ("values_changed", "type_changes")
 # deepdiff aligns lists of these with difflib; any other item makes it pair items by position.
 _BASIC = (str, int, float, bool, type(None))
+_BASIC_TYPES = frozenset(_BASIC)
+_KEY_TYPES = frozenset((str, int))  # a list key's values: str or int, not bool
 
 
 class Truncation(TypedDict):
-    pointer: str  # candidate pointer of the list
-    positions: int  # the longer side's length
+    """A container (list or mapping) of which only the first ``listed_items`` differing entries were itemised."""
+
+    pointer: str  # candidate pointer of the container
+    positions: int  # the longer side's length (items or keys)
     differing_items: int
     listed_items: int  # the first differing items, itemised in added/removed/changed
 
@@ -92,40 +113,61 @@ class StructuralDiff(TypedDict):
     truncated: list[Truncation]
 
 
-class _KeyedList(dict):
-    """A list of objects re-shaped as ``{key value: item}``; ``positions`` maps key values back to indices."""
+class _Prepared(dict):
+    """A container as deepdiff gets it: only its differing entries; ``positions`` maps keys back to list indices.
 
-    def __init__(self, items: dict[Any, Any], positions: dict[Any, int]) -> None:
+    Lists become mappings too (keyed by their key's value, or by index when
+    compared by position), so equal items are left out without shifting the
+    indices deepdiff reports. ``positions`` is ``None`` for a real mapping.
+    """
+
+    def __init__(self, items: dict[Any, Any], positions: dict[Any, int] | None = None) -> None:
         super().__init__(items)
         self.positions = positions
 
 
-class _TruncatedList(list):
-    """The prefix of a positional list that deepdiff gets; the differing items after it were only counted."""
-
-    def __init__(self, items: list[Any], positions: int, differing: int, listed: int) -> None:
-        super().__init__(items)
-        self.positions, self.differing, self.listed = positions, differing, listed
-
-
 @dataclass
-class _ListBound:
-    """How many differing items of one positional list deepdiff may itemise, and how many lists were cut."""
+class _Context:
+    """One diff's settings and what it has used up: the item budgets and the containers cut so far."""
 
-    items: int
-    cut: int = 0
+    volatile: re.Pattern[str] | None
+    list_keys: tuple[str, ...]
+    per_container: int  # differing items of one container handed to deepdiff
+    left: int  # differing items still handed to deepdiff in the whole document
+    truncated: list[Truncation] = field(default_factory=list)
+    _volatile_keys: dict[Any, bool] = field(default_factory=dict)
+
+    def is_volatile(self, key: Any) -> bool:
+        known = self._volatile_keys.get(key)
+        if known is None:
+            known = self._volatile_keys[key] = _is_volatile(key, self.volatile)
+        return known
+
+    def room(self, listed: int) -> bool:
+        """May one more differing entry of a container that has ``listed`` itemised so far be itemised too?"""
+        return listed < self.per_container and self.left > 0
+
+    def take(self, listed: int) -> bool:
+        """``room`` for one change (a changed value, an added or removed subtree), taken from the document's budget.
+
+        Only such changes use up the budget; a pair of containers is itemised while
+        some is left, so each itemised container lists at least one change of its own.
+        """
+        if not self.room(listed):
+            return False
+        self.left -= 1
+        return True
 
 
 def structural_diff(
     baseline: dict[str, Any], candidate: dict[str, Any], options: DiffOptions = DEFAULT_OPTIONS
 ) -> StructuralDiff:
     """Compare two documents; pointers of removed items are baseline pointers, the rest candidate pointers."""
-    volatile = _volatile_regex(tuple(options.volatile_patterns))
-    list_keys = tuple(options.list_keys)
-    bound = _ListBound(options.positional_items)
-    prep_b, prep_c = _prepare_pair(baseline, candidate, volatile, list_keys, bound)
-    prep_b, prep_c = _prune_equal(prep_b, prep_c)
-    # threshold_to_diff_deeper=0: pruning removes the shared keys, and deepdiff 8+ would otherwise
+    per_container = options.positional_items
+    ctx = _Context(_volatile_regex(tuple(options.volatile_patterns)), tuple(options.list_keys), per_container,
+                   per_container * DOCUMENT_ITEMS_FACTOR)
+    prep_b, prep_c = _prepare_pair(baseline, candidate, ctx, "")
+    # threshold_to_diff_deeper=0: only differing keys are left, and deepdiff 8+ would otherwise
     # report a mapping with few shared keys as one whole change instead of item by item.
     tree = DeepDiff(prep_b, prep_c, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0)
     result: StructuralDiff = {"added": [], "removed": [], "changed": [], "truncated": []}
@@ -143,53 +185,8 @@ def structural_diff(
     result["added"].sort(key=_pointer_sort_key)
     result["removed"].sort(key=_pointer_sort_key)
     result["changed"].sort(key=lambda item: _pointer_sort_key(item[0]))
-    if bound.cut:
-        cuts = _truncations(prep_b, prep_c, prep_c)
-        result["truncated"] = sorted(cuts, key=lambda cut: _pointer_sort_key(cut["pointer"]))
+    result["truncated"] = sorted(ctx.truncated, key=lambda cut: _pointer_sort_key(cut["pointer"]))
     return result
-
-
-def _truncations(b: Any, c: Any, root_c: Any, path: tuple[Any, ...] = ()) -> list[Truncation]:
-    """The lists cut by ``_prepare_positional``, walking the parts prepared on both sides."""
-    found: list[Truncation] = []
-    if isinstance(c, _TruncatedList):
-        found.append({"pointer": _pointer(root_c, list(path)), "positions": c.positions,
-                      "differing_items": c.differing, "listed_items": c.listed})
-    if isinstance(b, dict) and isinstance(c, dict):
-        for key, value in c.items():
-            if key in b:
-                found += _truncations(b[key], value, root_c, (*path, key))
-    elif isinstance(b, list) and isinstance(c, list):
-        for index, (x, y) in enumerate(zip(b, c)):
-            found += _truncations(x, y, root_c, (*path, index))
-    return found
-
-
-def _prune_equal(b: Any, c: Any) -> tuple[Any, Any]:
-    """Drop mapping entries equal on both sides before deepdiff sees them.
-
-    deepdiff walks every node in Python; on megabyte outputs where 1% changed
-    that took seconds. Python's own ``==`` (in C) settles the equal subtrees,
-    so deepdiff only walks the parts that differ. Keyed lists keep their
-    positions, so pointers stay right; positional lists are left whole because
-    dropping items would shift the indices deepdiff reports.
-    """
-    if not (isinstance(b, dict) and isinstance(c, dict)):
-        return b, c
-    kept_b, kept_c = {}, {}
-    for key, value in b.items():
-        if key in c and value == c[key]:
-            continue
-        if key in c:
-            kept_b[key], kept_c[key] = _prune_equal(value, c[key])
-        else:
-            kept_b[key] = value
-    for key, value in c.items():
-        if key not in b:
-            kept_c[key] = value
-    if isinstance(b, _KeyedList):
-        return _KeyedList(kept_b, b.positions), _KeyedList(kept_c, c.positions)  # type: ignore[attr-defined]
-    return kept_b, kept_c
 
 
 @lru_cache(maxsize=32)
@@ -203,89 +200,197 @@ def _is_volatile(key: Any, volatile: re.Pattern[str] | None) -> bool:
     return volatile is not None and isinstance(key, str) and volatile.fullmatch(key) is not None
 
 
-def _prepare_pair(
-    b: Any, c: Any, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
-) -> tuple[Any, Any]:
-    """Prepare both sides together so matching sub-lists are keyed the same way on both."""
+def _prepare_pair(b: Any, c: Any, ctx: _Context, pointer: str) -> tuple[Any, Any]:
+    """Prepare two differing values together, so matching sub-lists are keyed the same way on both sides.
+
+    ``pointer`` is the candidate pointer of the pair, for the truncation records.
+    """
     if isinstance(b, dict) and isinstance(c, dict):
-        return _prepare_mappings(b, c, volatile, keys, bound)
+        return _prepare_entries(b, c, ctx, pointer, skip_volatile=True)
     if isinstance(b, list) and isinstance(c, list):
-        key = _shared_key(b, c, keys)
-        if key is None:
-            return _prepare_positional(b, c, volatile, keys, bound)
-        return _prepare_keyed(b, c, key, volatile, keys, bound)
-    return _prepare_one(b, volatile), _prepare_one(c, volatile)
+        if _all_scalars(b) and _all_scalars(c):
+            return _prepare_scalars(b, c, ctx, pointer)
+        key = _shared_key(b, c, ctx.list_keys)
+        # Keys are strings: deepdiff rewrites numeric dict keys when numeric type changes
+        # are ignored. Positional items are keyed by index, keyed ones by the repr() of
+        # their key's value (repr keeps 1 and "1" apart).
+        if key is None:  # compared by position
+            by_index_b, by_index_c = _by_index(b), _by_index(c)
+            return _prepare_entries(by_index_b, by_index_c, ctx, pointer, skip_volatile=False,
+                                    positions=(_positions(by_index_b), _positions(by_index_c)))
+        by_key_b = {repr(item[key]): item for item in b}
+        by_key_c = {repr(item[key]): item for item in c}
+        return _prepare_entries(by_key_b, by_key_c, ctx, pointer, skip_volatile=False,
+                                positions=(_positions(by_key_b), _positions(by_key_c)))
+    return _prepare_one(b, ctx), _prepare_one(c, ctx)
 
 
-def _prepare_mappings(
-    b: dict, c: dict, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound, *,
-    skip_volatile: bool = True,
-) -> tuple[dict, dict]:
-    """Prepare two mappings; entries equal on both sides are left out altogether.
+def _by_index(items: list[Any]) -> dict[str, Any]:
+    return {str(index): item for index, item in enumerate(items)}
 
-    Python's ``==`` (in C) settles equal subtrees at once, so only the parts
-    that differ are prepared and handed to deepdiff — on megabyte outputs
-    where a few rows changed, that is the difference between seconds and
-    milliseconds. Leaving them out loses nothing: equal entries have no diff.
+
+def _positions(entries: dict[str, Any]) -> dict[str, int]:
+    """Each key's index in the list the entries were made of (in list order)."""
+    return {k: index for index, k in enumerate(entries)}
+
+
+def _prepare_entries(
+    b: dict, c: dict, ctx: _Context, pointer: str, *, skip_volatile: bool,
+    positions: tuple[dict[Any, int], dict[Any, int]] | None = None,
+) -> tuple[_Prepared, _Prepared]:
+    """Keep only the entries that differ, itemising at most ``ctx.per_container`` of them; count the rest.
+
+    Python's ``==`` (in C) settles equal entries at once, so deepdiff (which
+    walks every node in Python, ~50 µs each) only sees what it itemises: on
+    megabyte outputs where every row differs that is the difference between
+    seconds and milliseconds. A pair of containers that differs only in volatile
+    keys prepares to nothing and is left out; past the limit ``_same`` tells
+    (stopping at the first real difference). Each differing entry past the
+    limit is counted once, however much of it differs.
     """
     prep_b: dict = {}
     prep_c: dict = {}
+    differing = listed = 0
     for k, value in b.items():
-        if skip_volatile and _is_volatile(k, volatile):
+        if skip_volatile and ctx.is_volatile(k):
             continue
-        if k not in c:
-            prep_b[k] = _prepare_one(value, volatile)
-        elif value != c[k]:
-            prep_b[k], prep_c[k] = _prepare_pair(value, c[k], volatile, keys, bound)
+        if k in c:
+            other = c[k]
+            if value == other:
+                continue
+            if not _both_containers(value, other):  # a changed value or a changed type
+                differing += 1
+                if ctx.take(listed):
+                    listed += 1
+                    prep_b[k], prep_c[k] = _prepare_one(value, ctx), _prepare_one(other, ctx)
+            elif ctx.room(listed):
+                child = f"{pointer}/{positions[1][k] if positions else escape(str(k))}"
+                child_b, child_c = _prepare_pair(value, other, ctx, child)
+                if child_b or child_c:
+                    differing += 1
+                    listed += 1
+                    prep_b[k], prep_c[k] = child_b, child_c
+            elif not _same(value, other, ctx):
+                differing += 1
+        else:
+            differing += 1
+            if ctx.take(listed):
+                listed += 1
+                prep_b[k] = _prepare_one(value, ctx)
     for k, value in c.items():
-        if k not in b and not (skip_volatile and _is_volatile(k, volatile)):
-            prep_c[k] = _prepare_one(value, volatile)
-    return prep_b, prep_c
+        if k not in b and not (skip_volatile and ctx.is_volatile(k)):
+            differing += 1
+            if ctx.take(listed):
+                listed += 1
+                prep_c[k] = _prepare_one(value, ctx)
+    if differing > listed:
+        ctx.truncated.append({"pointer": pointer, "positions": max(len(b), len(c)),
+                              "differing_items": differing, "listed_items": listed})
+    positions_b, positions_c = positions if positions else (None, None)
+    return _Prepared(prep_b, positions_b), _Prepared(prep_c, positions_c)
 
 
-def _prepare_positional(
-    b: list, c: list, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
-) -> tuple[list, list]:
-    # deepdiff pairs unhashable items by position, so nested lists are keyed
-    # against the item at the same index on the other side.
-    pairs = [_prepare_pair(x, y, volatile, keys, bound) for x, y in zip(b, c)]
-    end = max(len(b), len(c))
-    differing: list[int] = []
-    if not all(isinstance(item, _BASIC) for side in (b, c) for item in side):
-        # Prepared items compare equal when only volatile keys differ; every
-        # position past the shorter side is an added or removed item.
-        differing = [i for i, (x, y) in enumerate(pairs) if x != y] + list(range(len(pairs), end))
-        if len(differing) > bound.items:
-            end = differing[bound.items - 1] + 1
-    prep_b = [p[0] for p in pairs[:end]] + [_prepare_one(x, volatile) for x in b[len(c) : end]]
-    prep_c = [p[1] for p in pairs[:end]] + [_prepare_one(y, volatile) for y in c[len(b) : end]]
-    if len(differing) <= bound.items:
-        return prep_b, prep_c
-    bound.cut += 1
-    positions, listed = max(len(b), len(c)), bound.items
-    return (_TruncatedList(prep_b, positions, len(differing), listed),
-            _TruncatedList(prep_c, positions, len(differing), listed))
+def _both_containers(b: Any, c: Any) -> bool:
+    return (isinstance(b, dict) and isinstance(c, dict)) or (isinstance(b, list) and isinstance(c, list))
 
 
-def _prepare_keyed(
-    b: list, c: list, key: str, volatile: re.Pattern[str] | None, keys: tuple[str, ...], bound: _ListBound
-) -> tuple[_KeyedList, _KeyedList]:
-    # Keys are repr()s: deepdiff rewrites numeric dict keys when numeric type
-    # changes are ignored, and repr keeps 1 and "1" apart.
-    by_key_b = {repr(item[key]): item for item in b}
-    by_key_c = {repr(item[key]): item for item in c}
-    items_b, items_c = _prepare_mappings(by_key_b, by_key_c, volatile, keys, bound, skip_volatile=False)
-    positions_b = {repr(item[key]): index for index, item in enumerate(b)}
-    positions_c = {repr(item[key]): index for index, item in enumerate(c)}
-    return _KeyedList(items_b, positions_b), _KeyedList(items_c, positions_c)
+def _prepare_scalars(b: list, c: list, ctx: _Context, pointer: str) -> tuple[_Prepared, _Prepared]:
+    """Two lists of scalars: the differing items as deepdiff would report them, at most ``ctx.per_container``.
+
+    deepdiff aligns such lists with difflib (an insertion is one added item) and
+    falls back to comparing by position when that reports no more items; the
+    same choice is made here, so the itemised pairs are deepdiff's, handed to it
+    as a mapping like a keyed list's (keys name the pair) and the rest counted.
+    """
+    shorter, longer = sorted((len(b), len(c)))
+    by_position = [(i, i) for i in compress(range(shorter), map(ne, b, c))]  # map/compress: in C
+    by_position += [(i if i < len(b) else None, i if i < len(c) else None) for i in range(shorter, longer)]
+    aligned = _aligned_pairs(b, c) if len(by_position) > 1 else by_position
+    pairs = by_position if aligned is None or (len(aligned) > 1 and len(aligned) >= len(by_position)) else aligned
+    entries_b, entries_c, positions_b, positions_c = {}, {}, {}, {}
+    listed = 0
+    for i, j in pairs:
+        if not ctx.take(listed):
+            break
+        listed += 1
+        key = f"{'' if i is None else i}:{'' if j is None else j}"
+        if i is not None:
+            entries_b[key], positions_b[key] = b[i], i
+        if j is not None:
+            entries_c[key], positions_c[key] = c[j], j
+    if len(pairs) > listed:
+        ctx.truncated.append({"pointer": pointer, "positions": max(len(b), len(c)),
+                              "differing_items": len(pairs), "listed_items": listed})
+    return _Prepared(entries_b, positions_b), _Prepared(entries_c, positions_c)
 
 
-def _prepare_one(node: Any, volatile: re.Pattern[str] | None) -> Any:
+def _aligned_pairs(b: list, c: list) -> list[tuple[int | None, int | None]] | None:
+    """The differing items after difflib's alignment, as deepdiff reports them: (baseline index, candidate index).
+
+    ``None`` when the lists have no value in common (difflib would pair the
+    items by position, as the caller then does) or the alignment would cost more
+    than ``ALIGNMENT_STEPS``: difflib's matcher visits, for each baseline item,
+    every candidate position holding the same value, so long lists of few
+    distinct values (flags, small counts) take quadratic time; those are
+    compared by position instead.
+    """
+    occurrences = Counter(c)
+    steps = sum(map(occurrences.get, b, repeat(0))) if not occurrences.keys().isdisjoint(b) else 0
+    if steps == 0 or steps > ALIGNMENT_STEPS:
+        return None  # no value in common: difflib would pair the items by position too
+    pairs: list[tuple[int | None, int | None]] = []
+    matcher = difflib.SequenceMatcher(None, b, c, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        # deepdiff compares a replaced block item by item; the longer side's excess is added or removed.
+        for offset in range(max(i2 - i1, j2 - j1)):
+            i = i1 + offset if i1 + offset < i2 else None
+            j = j1 + offset if j1 + offset < j2 else None
+            if i is None or j is None or b[i] != c[j]:
+                pairs.append((i, j))
+    return pairs
+
+
+def _same(b: Any, c: Any, ctx: _Context) -> bool:
+    """Whether two values are equal once prepared: volatile keys ignored, keyed lists matched by key.
+
+    Stops at the first real difference, so counting the differing items past the
+    limit costs a few dictionary look-ups each, not a preparation.
+    """
+    if b == c:
+        return True
+    if isinstance(b, dict) and isinstance(c, dict):
+        return _same_entries(b, c, ctx, skip_volatile=True)
+    if isinstance(b, list) and isinstance(c, list):
+        key = _shared_key(b, c, ctx.list_keys)
+        if key is None:  # compared by position (scalars too: the first differing pair decides)
+            return len(b) == len(c) and all(x == y or _same(x, y, ctx) for x, y in zip(b, c))
+        return _same_entries({repr(item[key]): item for item in b}, {repr(item[key]): item for item in c}, ctx,
+                             skip_volatile=False)
+    return False
+
+
+def _same_entries(b: dict, c: dict, ctx: _Context, *, skip_volatile: bool) -> bool:
+    for k, value in b.items():
+        if k in c:
+            other = c[k]
+            if value == other or (skip_volatile and ctx.is_volatile(k)):
+                continue
+            if _both_containers(value, other) and _same(value, other, ctx):
+                continue
+            return False
+        if not (skip_volatile and ctx.is_volatile(k)):
+            return False
+    return all(skip_volatile and ctx.is_volatile(k) for k in c.keys() - b.keys())
+
+
+def _prepare_one(node: Any, ctx: _Context) -> Any:
     """One side only (added, removed or type-changed subtree): just drop volatile keys."""
     if isinstance(node, dict):
-        return {k: _prepare_one(v, volatile) for k, v in node.items() if not _is_volatile(k, volatile)}
+        return {k: _prepare_one(v, ctx) for k, v in node.items() if not ctx.is_volatile(k)}
     if isinstance(node, list):
-        return [_prepare_one(item, volatile) for item in node]
+        return [_prepare_one(item, ctx) for item in node]
     return node
 
 
@@ -302,9 +407,14 @@ def _shared_key(b: list, c: list, keys: tuple[str, ...]) -> str | None:
 
 def _unique_scalar_values(items: list[dict], key: str) -> bool:
     values = [item.get(key) for item in items]
-    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+    kinds = set(map(type, values))  # in C; JSON values are never subclasses, isinstance checks the rest
+    if not (kinds <= _KEY_TYPES or all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)):
         return False
     return len(set(values)) == len(values)
+
+
+def _all_scalars(items: list[Any]) -> bool:
+    return set(map(type, items)) <= _BASIC_TYPES or all(isinstance(item, _BASIC) for item in items)
 
 
 def _pointer(root: Any, path: list[Any]) -> str:
@@ -312,7 +422,7 @@ def _pointer(root: Any, path: list[Any]) -> str:
     tokens: list[str] = []
     node = root
     for segment in path:
-        if isinstance(node, _KeyedList):
+        if isinstance(node, _Prepared) and node.positions is not None:
             tokens.append(str(node.positions[segment]))
         else:
             tokens.append(escape(str(segment)))
@@ -322,9 +432,9 @@ def _pointer(root: Any, path: list[Any]) -> str:
 
 def _plain(node: Any) -> Any:
     """Undo preparation for a value reported back to the caller."""
-    if isinstance(node, _KeyedList):
-        ordered = sorted(node.items(), key=lambda kv: node.positions[kv[0]])
-        return [_plain(item) for _, item in ordered]
+    if isinstance(node, _Prepared) and node.positions is not None:
+        positions = node.positions
+        return [_plain(item) for _, item in sorted(node.items(), key=lambda kv: positions[kv[0]])]
     if isinstance(node, dict):
         return {k: _plain(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -351,7 +461,7 @@ class StageOutputDiff(TypedDict):
     operation_count: int
     counts: dict[str, int]  # per op, only the ops that occur
     operations: list[Operation]  # the first ``max_operations``
-    truncated: list[Truncation]  # positional lists whose differing items were partly only counted
+    truncated: list[Truncation]  # containers whose differing entries were partly only counted
 
 
 def stage_output_diff(
