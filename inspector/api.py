@@ -249,18 +249,11 @@ class AssetViewSet(viewsets.ModelViewSet):
     @extend_schema(parameters=[OpenApiParameter("version", OpenApiTypes.INT)], responses=TraceListSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=TracePagination)
     def traces(self, request: Request, pk: str) -> Response:
-        from django.db.models import Exists, OuterRef
-
-        from inspector.models import TraceAssetUsage
-
-        asset = self.get_object()
-        usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
         version = request.query_params.get("version")
-        if version is not None:
-            if not is_natural(version):
-                raise InvalidInput("version must be a number", field="version")
-            usage = usage.filter(asset_version__version=int(version))
-        traces = selectors.trace_list(filters={}, scope=scope_for(request.user)).filter(Exists(usage))
+        if version is not None and not is_natural(version):
+            raise InvalidInput("version must be a number", field="version")
+        traces = selectors.traces_using_asset(asset=self.get_object(), version=int(version) if version else None,
+                                              scope=scope_for(request.user))
         page = self.paginate_queryset(traces)
         return self.get_paginated_response(TraceListSerializer(page, many=True).data)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
@@ -90,6 +90,57 @@ def trace_parent(*, trace: Trace) -> Trace | None:
         return None
     return (Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
             .only("id", "trace_id").first())
+
+
+def trace_summaries(queryset: QuerySet[Trace]) -> QuerySet[Trace]:
+    """The traces of ``queryset`` with summary columns only: metadata and hashes stay out of list queries."""
+    return queryset.defer("metadata", "content_hash")
+
+
+def traces_with_id(queryset: QuerySet[Trace], *, trace_id: str) -> QuerySet[Trace] | None:
+    """The traces of ``queryset`` whose id is exactly ``trace_id`` (the unique index), or None when none is.
+
+    For searches: a trace id answers from the index; only other text needs the
+    scan over questions (sequential at 1M traces, ~0.5 s).
+    """
+    trace_id = trace_id.strip()
+    if not trace_id:
+        return None
+    found = queryset.filter(trace_id=trace_id)
+    return found if found.exists() else None
+
+
+def trace_pk(queryset: QuerySet[Trace], *, trace_id: str, tenant: str = "") -> int | None:
+    """The primary key of the trace ``trace_id`` among ``queryset``, picked as ``trace_pick`` does."""
+    trace = trace_pick(queryset.only("id"), trace_id=trace_id, tenant=tenant)
+    return trace.pk if trace is not None else None
+
+
+def stage_run_summaries(queryset: QuerySet[StageRun]) -> QuerySet[StageRun]:
+    """Stage runs without their previews, diagnostics and bill of materials (and their trace's metadata)."""
+    return queryset.defer("input_preview", "output_preview", "diagnostics", "applied_assets", "trace__metadata")
+
+
+def asset_usage_rows(queryset: QuerySet[TraceAssetUsage]) -> QuerySet[TraceAssetUsage]:
+    """Asset usages with their trace's summary (no metadata)."""
+    return queryset.defer("trace__metadata")
+
+
+def assets_with_version_summary(queryset: QuerySet[Asset]) -> QuerySet[Asset]:
+    """Assets annotated with ``_version_count`` and ``_published`` (the published version number, or None)."""
+    return queryset.annotate(
+        _version_count=Count("versions"),
+        _published=Max("versions__version", filter=Q(versions__status=AssetVersion.Status.PUBLISHED)),
+    )
+
+
+def traces_using_asset(*, asset: Asset, version: int | None = None,
+                       scope: TenantScope = EVERY_TENANT) -> QuerySet[Trace]:
+    """The scope's traces (summary columns, newest first) that applied ``asset``, or only its ``version``."""
+    usage = TraceAssetUsage.objects.filter(trace=OuterRef("pk"), asset_version__asset=asset)
+    if version is not None:
+        usage = usage.filter(asset_version__version=version)
+    return trace_list(filters={}, scope=scope).filter(Exists(usage))
 
 
 def traces_applying_version(queryset: QuerySet[Trace], *, version_id: int) -> QuerySet[Trace]:

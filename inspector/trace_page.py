@@ -1,4 +1,4 @@
-"""What the trace page shows, assembled from summary rows only (no payloads).
+"""What the trace page and the compare page show, assembled from summary rows only (no payloads).
 
 Payloads are fetched by the browser from the stage endpoint when a section is
 opened; here we only prepare previews (highlighted with Pygments) and the
@@ -17,8 +17,11 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer
 
+from access.tenancy import TenantScope
+from inspector import selectors, trace_panels
 from inspector.contracts import STAGE_ORDER
 from inspector.models import StageRun, Trace
+from kernel.errors import ServiceError
 
 _FORMATTER = HtmlFormatter(nowrap=True)
 _LEXER = JsonLexer()
@@ -80,3 +83,54 @@ def applied_versions(trace: Trace) -> list[dict[str, Any]]:
         rows.append({"type": usage.asset_type, "ref": f"{usage.asset_name}@{usage.version}",
                      "status": usage.version_status, "url": url})
     return rows
+
+
+def page_context(trace: Trace) -> dict[str, Any]:
+    """Everything the trace page (``admin/inspector/trace/trace_page.html``) shows of ``trace``.
+
+    ``trace`` is reloaded with its stage summaries and bill of materials. The
+    admin adds its own context and the links higher apps offer (``overrides_url``).
+    """
+    trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
+    groups = stage_groups(trace)
+    return {
+        "title": f"Trace {trace.trace_id}",
+        "subtitle": trace.question,
+        "trace": trace,
+        "groups": groups,
+        "page_data": page_data(trace, groups),
+        "applied_versions": applied_versions(trace),
+        "parent": selectors.trace_parent(trace=trace),
+        "replanned": [g for g in groups if len(g.attempts) > 1],
+        "replan_events": trace_panels.provide(trace_panels.REPLAN_DECISIONS, trace, default=[]),
+        "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
+            {"trace": trace.trace_id, "tenant": trace.tenant_id}),
+        "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
+        "overrides_url": "",
+    }
+
+
+def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> dict[str, Any]:
+    """What the compare page (``admin/inspector/trace/compare.html``) shows: ``trace`` against ``baseline_id``.
+
+    Without a baseline id, the trace's parent is the baseline. A baseline that
+    cannot be compared (unknown, another tenant) is shown as ``error``.
+    """
+    baseline_id = baseline_id.strip() or trace.parent_trace_id
+    comparison, error = None, ""
+    if baseline_id:
+        try:
+            comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id, scope=scope,
+                                                 tenant=trace.tenant_id)
+        except ServiceError as exc:
+            error = exc.message
+    analysis = (trace_panels.provide(trace_panels.LATEST_ANALYSIS, baseline_id, trace.trace_id, trace.tenant_id)
+                if comparison else None)
+    return {
+        "title": f"Compare {trace.trace_id}",
+        "trace": trace,
+        "baseline_id": baseline_id,
+        "comparison": comparison,
+        "analysis": analysis,
+        "error": error,
+    }

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Max, Q
 
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from access.tenancy import scope_for
+from inspector import selectors, services
 from inspector.models import Asset, AssetVersion
-from inspector.services import asset_version_publish
 from kernel.errors import ServiceError
 
 
@@ -40,10 +39,7 @@ class AssetAdmin(TenantScopedAdmin, admin.ModelAdmin):
         return self.readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _version_count=Count("versions"),
-            _published=Max("versions__version", filter=Q(versions__status="published")),
-        )
+        return selectors.assets_with_version_summary(super().get_queryset(request))
 
     @admin.display(description="published", ordering="_published")
     def published(self, asset: Asset) -> str:
@@ -74,15 +70,8 @@ class AssetVersionAdmin(TenantScopedAdmin, admin.ModelAdmin):
 
     @admin.action(description="Publish the selected draft version", permissions=["publish"])
     def publish_selected(self, request, queryset) -> None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one version to publish.", messages.ERROR)
-            return
-        version = queryset.select_related("asset").get()
-        if not scope_for(request.user).allows(version.asset.tenant_id):
-            self.message_user(request, f"You are not a member of tenant {version.asset.tenant_id!r}.", messages.ERROR)
-            return
         try:
-            asset_version_publish(version=version)
+            version = services.asset_version_publish_selected(versions=queryset, scope=scope_for(request.user))
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return

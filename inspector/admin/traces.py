@@ -1,8 +1,10 @@
-"""Admin for traces, stage runs and asset usages, and the trace page views. Changelists never show payloads."""
+"""Admin for traces, stage runs and asset usages, and the trace page views. Changelists never show payloads.
+
+Views stay a few lines: rows come from ``inspector.selectors``, what a page shows
+from ``inspector.trace_page``.
+"""
 
 from __future__ import annotations
-
-from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,11 +15,10 @@ from django.utils.html import format_html
 
 from access.admin_scoping import TenantScopedAdmin
 from access.tenancy import scope_for
-from inspector import selectors, trace_page, trace_panels
+from inspector import selectors, trace_page
 from inspector.admin.read_only import ReadOnlyAdminMixin
 from inspector.admin_paging import LargeTablePaginator
 from inspector.models import StageRun, Trace, TraceAssetUsage
-from kernel.errors import ServiceError
 
 
 class AssetVersionUsedFilter(admin.SimpleListFilter):
@@ -62,16 +63,13 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-started_at", "-id"]
 
     def get_search_results(self, request, queryset, search_term):
-        # A trace id answers from the unique index; only other text falls back
-        # to scanning questions (a sequential scan at 1M traces, ~0.5 s).
-        term = search_term.strip()
-        if term and queryset.filter(trace_id=term).exists():
-            return queryset.filter(trace_id=term), False
+        found = selectors.traces_with_id(queryset, trace_id=search_term)
+        if found is not None:
+            return found, False
         return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
-        # Summary columns only: metadata and hashes stay out of the list query.
-        return super().get_queryset(request).defer("metadata", "content_hash")
+        return selectors.trace_summaries(super().get_queryset(request))
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -89,56 +87,22 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         return trace
 
+    def _render(self, request: HttpRequest, template: str, context: dict) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
+        return TemplateResponse(request, f"admin/inspector/trace/{template}", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The trace page: header, Stage In/Out panel and replans (read-only)."""
         trace = self._trace_or_404(request, object_id)
-        trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
-        groups = trace_page.stage_groups(trace)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Trace {trace.trace_id}",
-            "subtitle": trace.question,
-            "trace": trace,
-            "groups": groups,
-            "page_data": trace_page.page_data(trace, groups),
-            "applied_versions": trace_page.applied_versions(trace),
-            "parent": selectors.trace_parent(trace=trace),
-            "replanned": [g for g in groups if len(g.attempts) > 1],
-            "replan_events": trace_panels.provide(trace_panels.REPLAN_DECISIONS, trace, default=[]),
-            "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(
-                {"trace": trace.trace_id, "tenant": trace.tenant_id}),
-            "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
-            "overrides_url": "",
-            "has_view_permission": True,
-            **self.trace_page_links(request, trace),
-        }
-        return TemplateResponse(request, "admin/inspector/trace/trace_page.html", context)
+        context = trace_page.page_context(trace)
+        return self._render(request, "trace_page.html", {**context, "has_view_permission": True,
+                                                         **self.trace_page_links(request, context["trace"])})
 
     def compare_view(self, request: HttpRequest, object_id: str):
-        """The stage-by-stage diff of this trace against a baseline trace id."""
+        """The stage-by-stage diff of this trace against a baseline trace id (``?baseline=``, else its parent)."""
         trace = self._trace_or_404(request, object_id)
-        baseline_id = request.GET.get("baseline", "").strip() or trace.parent_trace_id
-        comparison, error = None, ""
-        if baseline_id:
-            try:
-                comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id,
-                                                     scope=scope_for(request.user), tenant=trace.tenant_id)
-            except ServiceError as exc:
-                error = exc.message
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "analysis": trace_panels.provide(trace_panels.LATEST_ANALYSIS, baseline_id, trace.trace_id,
-                                              trace.tenant_id)
-            if comparison else None,
-            "title": f"Compare {trace.trace_id}",
-            "trace": trace,
-            "baseline_id": baseline_id,
-            "comparison": comparison,
-            "error": error,
-        }
-        return TemplateResponse(request, "admin/inspector/trace/compare.html", context)
+        return self._render(request, "compare.html", trace_page.compare_context(
+            trace, baseline_id=request.GET.get("baseline", ""), scope=scope_for(request.user)))
 
     def trace_page_links(self, request: HttpRequest, trace: Trace) -> dict[str, str]:
         """Links higher apps add to the trace page (regression's admin adds the override screen)."""
@@ -146,11 +110,10 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def by_trace_id_view(self, request: HttpRequest, trace_id: str):
         """The page of a trace by its id: in ``?tenant=`` if given, else the first stored (``trace_pick``)."""
-        trace = selectors.trace_pick(self.get_queryset(request).only("id"), trace_id=trace_id,
-                                     tenant=request.GET.get("tenant", ""))
-        if trace is None:
+        pk = selectors.trace_pk(self.get_queryset(request), trace_id=trace_id, tenant=request.GET.get("tenant", ""))
+        if pk is None:
             raise Http404("No such trace.")
-        return HttpResponseRedirect(reverse("admin:inspector_trace_change", args=[trace.pk]))
+        return HttpResponseRedirect(reverse("admin:inspector_trace_change", args=[pk]))
 
     @admin.display(description="question")
     def short_question(self, trace: Trace) -> str:
@@ -177,8 +140,7 @@ class StageRunAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
                        "applied_assets", "input_size", "output_size"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("input_preview", "output_preview", "diagnostics",
-                                                   "applied_assets", "trace__metadata")
+        return selectors.stage_run_summaries(super().get_queryset(request))
 
     @admin.display(description="stage", ordering="stage")
     def stage_label(self, run: StageRun) -> str:
@@ -196,4 +158,4 @@ class TraceAssetUsageAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdm
     paginator = LargeTablePaginator
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("trace__metadata")
+        return selectors.asset_usage_rows(super().get_queryset(request))

@@ -4,6 +4,7 @@ from inspector.services.assets import (
     asset_update,
     asset_version_create,
     asset_version_publish,
+    asset_version_publish_selected,
     asset_version_rollback,
 )
 from inspector.services.traces import (
@@ -21,6 +22,7 @@ __all__ = [
     "asset_update",
     "asset_version_create",
     "asset_version_publish",
+    "asset_version_publish_selected",
     "asset_version_rollback",
     "trace_ingest",
     "trace_ingest_batch",

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from access.tenancy import EVERY_TENANT, TenantScope
@@ -103,6 +103,19 @@ def asset_version_publish(*, version: AssetVersion) -> AssetVersion:
     version.save(update_fields=["status", "published_at"])
     asset_version_published.send(sender=AssetVersion, version=version)
     return version
+
+
+def asset_version_publish_selected(*, versions: QuerySet[AssetVersion], scope: TenantScope) -> AssetVersion:
+    """Publish the one version of a selection (the admin's action) when its tenant is in ``scope``.
+
+    Raises ``InvalidInput`` unless exactly one version is selected and
+    ``TenantForbidden`` outside the scope; then as ``asset_version_publish``.
+    """
+    if versions.count() != 1:
+        raise InvalidInput("Select exactly one version to publish.")
+    version = versions.select_related("asset").get()
+    scope.require(version.asset.tenant_id)
+    return asset_version_publish(version=version)
 
 
 @transaction.atomic
