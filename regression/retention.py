@@ -1,4 +1,4 @@
-"""Retention's keeper for regression: traces that baselines, runs, override tests or analyses refer to.
+"""Retention's keeper for regression: traces that baselines, runs, override tests, analyses or suites refer to.
 
 Registered with ``inspector.retention_hooks`` in ``RegressionConfig.ready``.
 """
@@ -9,17 +9,22 @@ from django.db import connection
 from django.db.models import Q
 
 from inspector.retention_hooks import TraceKey
-from regression.models import Baseline, OverrideTest, RegressionAnalysis, RegressionRun
+from regression.models import Baseline, OverrideTest, RegressionAnalysis, RegressionRun, SuiteItem
 
 
 def traces_referenced(traces: list[TraceKey]) -> set[int]:
-    """Primary keys among ``traces`` that baselines, runs, override tests or analyses refer to."""
+    """Primary keys among ``traces`` that baselines, runs, override tests, analyses or suite items refer to.
+
+    Suite items refer to traces before any run does: their recorded baseline
+    runs, and for a stage item the stored trace whose stage is re-run.
+    """
     pks = {pk for pk, _, _ in traces}
     found: set[int] = set(Baseline.objects.filter(trace_id__in=pks).values_list("trace_id", flat=True))
     found |= set(RegressionRun.objects.filter(candidate_trace_id__in=pks).values_list("candidate_trace_id", flat=True))
     for field in ("trace_id", "baseline_trace_id", "candidate_trace_id"):
         found |= set(OverrideTest.objects.filter(**{f"{field}__in": pks}).values_list(field, flat=True))
-    listed = _referenced_by_analyses(sorted({trace_id for _, _, trace_id in traces}))
+    trace_ids = sorted({trace_id for _, _, trace_id in traces})
+    listed = _referenced_by_analyses(trace_ids) | _referenced_by_suite_items(trace_ids)
     found |= {pk for pk, tenant_id, trace_id in traces if (tenant_id, trace_id) in listed or ("", trace_id) in listed}
     return found & pks
 
@@ -55,3 +60,17 @@ def _referenced_by_analyses(trace_ids: list[str]) -> set[tuple[str, str]]:
     for tenant_id, *sides in rows.iterator(chunk_size=2000):
         found |= {(tenant_id, trace_id) for side in sides for trace_id in side if trace_id in wanted}
     return found
+
+
+def _referenced_by_suite_items(trace_ids: list[str]) -> set[tuple[str, str]]:
+    """``(suite tenant, trace id)`` for the ``trace_ids`` a suite item re-runs or holds as a baseline run."""
+    wanted = set(trace_ids)
+    found = set(SuiteItem.objects.filter(trace_id__in=trace_ids).values_list("suite__tenant_id", "trace_id"))
+    if connection.vendor == "postgresql":
+        rows = (SuiteItem.objects.filter(baseline_trace_ids__has_any_keys=trace_ids)
+                .values_list("suite__tenant_id", "baseline_trace_ids"))
+        return found | {(tenant_id, trace_id) for tenant_id, ids in rows for trace_id in ids if trace_id in wanted}
+    # Suite items are a curated dataset (hundreds of rows, not millions): reading their lists is cheap.
+    rows = SuiteItem.objects.exclude(baseline_trace_ids=[]).values_list("suite__tenant_id", "baseline_trace_ids")
+    return found | {(tenant_id, trace_id) for tenant_id, ids in rows.iterator(chunk_size=2000) for trace_id in ids
+                    if trace_id in wanted}

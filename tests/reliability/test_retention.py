@@ -18,7 +18,15 @@ from controlloop.models import ReplanEvent, ReplanLedger
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services import retention, trace_ingest
 from inspector.services.retention import traces_purge, traces_purge_expired
-from regression.models import Baseline, GoldenQuery, OverrideTest, RegressionAnalysis, RegressionRun
+from regression.models import (
+    Baseline,
+    GoldenQuery,
+    GoldenSuite,
+    OverrideTest,
+    RegressionAnalysis,
+    RegressionRun,
+    SuiteItem,
+)
 from testkit.factories import trace_body
 
 pytestmark = pytest.mark.django_db
@@ -113,13 +121,21 @@ def _protect(kind: str, trace_id: str) -> None:
         child = _trace("rerun", started=OLD, parent=trace_id, test_mode=True)
         RegressionAnalysis.objects.create(kind="pair", baseline_trace_ids=[_trace("b", started=NEW)],
                                           candidate_trace_ids=[child])
+    elif kind == "suite item baseline run":
+        suite = GoldenSuite.objects.create(name="nightly")
+        SuiteItem.objects.create(suite=suite, name="servers", question="Which servers?",
+                                 baseline_trace_ids=["other-run", trace_id])
+    elif kind == "suite stage item source":
+        suite = GoldenSuite.objects.create(name="stages")
+        SuiteItem.objects.create(suite=suite, name="execute", kind="stage", stage="execute", trace_id=trace_id)
     else:
         raise AssertionError(kind)
 
 
 PROTECTED_KINDS = ["current baseline", "superseded baseline", "analysis baseline side", "analysis candidate side",
                    "analysis group member", "run candidate", "override test trace", "override test baseline",
-                   "override test candidate", "parent of a kept re-run"]
+                   "override test candidate", "parent of a kept re-run",
+                   "suite item baseline run", "suite stage item source"]
 
 
 @pytest.mark.parametrize("kind", PROTECTED_KINDS)
