@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from access.admin_scoping import TenantScopedAdmin
 from access.tenancy import scope_for
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
-from controlloop.models import ReplanEvent, ReplanLedger, ReplanPolicy
+from controlloop.models import ReplanBreaker, ReplanEvent, ReplanLedger, ReplanPolicy
 from controlloop.timeline import timeline_data
 from inspector.admin_paging import LargeTablePaginator
 
@@ -18,8 +18,9 @@ from inspector.admin_paging import LargeTablePaginator
 @admin.register(ReplanPolicy)
 class ReplanPolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
     tenant_blank_is_shared = True
-    list_display = ["name", "tenant_id", "is_default", "max_replans", "min_severity", "min_interval_seconds",
-                    "cooling_period_seconds", "updated_at"]
+    list_display = ["name", "tenant_id", "is_default", "version", "max_replans", "min_severity",
+                    "min_interval_seconds", "cooling_period_seconds", "updated_at"]
+    readonly_fields = ["version"]
     list_filter = ["is_default", "min_severity"]
     search_fields = ["name", "tenant_id"]
 
@@ -30,8 +31,9 @@ class ReplanPolicyAdmin(TenantScopedAdmin, admin.ModelAdmin):
 @admin.register(ReplanEvent)
 class ReplanEventAdmin(TenantScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "trace_id", "trigger_type", "severity", "stage_name", "decision",
-                    "approved", "veto", "attempt", "max_attempts", "outcome"]
-    list_filter = ["kind", "trigger_type", "severity", "decision", "approved", "veto"]
+                    "approved", "veto", "attempt", "max_attempts", "outcome", "breaker_state", "isolated"]
+    # isolated: decided by a test-mode run against a snapshot; filter them out to count live vetoes.
+    list_filter = ["kind", "isolated", "trigger_type", "severity", "decision", "approved", "veto"]
     search_fields = ["=trace_id", "trigger_reason", "reason"]
     list_select_related = ["policy"]
     show_full_result_count = False
@@ -79,4 +81,21 @@ class ReplanLedgerAdmin(TenantScopedAdmin, admin.ModelAdmin):
     readonly_fields = ["trace_id", "tenant_id", "replans_used", "updated_at"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ReplanBreaker)
+class ReplanBreakerAdmin(TenantScopedAdmin, admin.ModelAdmin):
+    """Read-only: a breaker moves only by its transitions (controlloop/breaker.py)."""
+
+    list_display = ["tenant_id", "policy", "trigger_type", "stage_name", "state", "opened_at", "trial_started_at",
+                    "updated_at"]
+    list_filter = ["state", "trigger_type", "stage_name"]
+    list_select_related = ["policy"]
+    readonly_fields = [f.name for f in ReplanBreaker._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

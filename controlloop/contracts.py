@@ -31,6 +31,7 @@ VETOES: tuple[str, ...] = get_args(VetoReason)
 
 StageScope = Literal["route_plan", "validate", "execute", "compose", "present"]
 STAGE_SCOPES: tuple[str, ...] = get_args(StageScope)
+BreakerPhase = Literal["closed", "open", "half_open"]  # the breaker's states (controlloop/breaker.py)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -88,7 +89,7 @@ class PolicySnapshot(Contract):
     min_interval_seconds: float = Field(default=0, ge=0)
     cooling_period_seconds: float = Field(default=0, ge=0)
     rules: dict[str, TriggerRule] = Field(default_factory=dict)
-    breaker_window: int = Field(default=10, ge=1, description="How many recent replans of this policy count.")
+    breaker_window: int = Field(default=10, ge=1, description="How many recent replans of a breaker's scope count.")
     breaker_min_samples: int = Field(default=4, ge=1, description="Fewer recent replans never open the breaker.")
     breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
     breaker_cooldown_seconds: float = Field(default=300, ge=0, description="Open breaker half-opens after this.")
@@ -110,13 +111,23 @@ class PastReplan(Contract):
     trigger_type: TriggerType = "unknown"
 
 
+class BreakerState(Contract):
+    """The replan breaker of one scope (tenant, policy, trigger type, stage); transitions in controlloop/breaker.py."""
+
+    phase: BreakerPhase = "closed"
+    # Outcomes of the scope's most recent executed replans, newest last (True = succeeded), at most the window.
+    outcomes: list[bool] = Field(default_factory=list)
+    opened_at: datetime = EPOCH  # when it last opened; the cool-down counts from here
+    trial_started_at: datetime = EPOCH  # half-open: when the one trial replan was admitted; EPOCH = none in flight
+
+
 class DecisionInput(Contract):
     trigger: ReplanTrigger
     policy: PolicySnapshot
+    tenant_id: str = ""  # names the breaker's scope in a veto
     trace_replans: list[PastReplan] = Field(default_factory=list)
-    # Outcomes of this policy's most recent executed replans, newest last: True = succeeded.
-    policy_outcomes: list[bool] = Field(default_factory=list)
-    last_outcome_at: datetime = EPOCH
+    # The breaker of (tenant, policy, trigger type, stage) as stored; a closed one with no history is neutral.
+    breaker: BreakerState = Field(default_factory=BreakerState)
     now: datetime
     plan: dict[str, Any] = Field(default_factory=dict)
 

@@ -2,17 +2,18 @@
 
 Pure functions over the contracts in ``controlloop.contracts``: no Django, no
 ORM and no clock reads, so the same ``DecisionInput`` always gives the same
-``ReplanDecision`` and every path is testable without a database.
+``ReplanDecision`` and every path is testable without a database. The breaker
+comes in as its state (``DecisionInput.breaker``); ``controlloop.breaker``
+says what that state admits.
 """
 
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from typing import Any
 
+from controlloop import breaker
 from controlloop.contracts import (
-    EPOCH,
     SEVERITY_RANK,
     DecisionInput,
     PatchSpec,
@@ -127,30 +128,6 @@ def apply_patch(plan: dict[str, Any], spec: PatchSpec) -> dict[str, Any]:
     return result
 
 
-# --- breaker -----------------------------------------------------------------
-
-def _recent_failures(outcomes: list[bool], policy: PolicySnapshot) -> tuple[int, int]:
-    recent = outcomes[-policy.breaker_window:]
-    return sum(1 for ok in recent if not ok), len(recent)
-
-
-def breaker_open(outcomes: list[bool], policy: PolicySnapshot, *, now: datetime | None = None,
-                 last_outcome_at: datetime = EPOCH) -> bool:
-    """Whether too many of the policy's recent replans (newest last, True = succeeded) failed.
-
-    Only the last ``breaker_window`` count, so successes push failures out and the breaker
-    closes by itself; fewer than ``breaker_min_samples`` never open it. An open breaker
-    half-opens ``breaker_cooldown_seconds`` after the newest outcome: one trial replan may
-    run, and its outcome decides (without that, an open breaker would never see a
-    success again and stay open for ever). Without ``now`` the cool-down is not applied.
-    """
-    failed, seen = _recent_failures(outcomes, policy)
-    tripped = seen >= policy.breaker_min_samples and failed / seen >= policy.breaker_failure_ratio
-    if tripped and now is not None:
-        return (now - last_outcome_at).total_seconds() < policy.breaker_cooldown_seconds
-    return tripped
-
-
 # --- decision ----------------------------------------------------------------
 
 def _seconds_since_last_replan(data: DecisionInput) -> float | None:
@@ -159,6 +136,16 @@ def _seconds_since_last_replan(data: DecisionInput) -> float | None:
     newest = max(replan.timestamp for replan in data.trace_replans)
     # A replan stamped after ``now`` is clock skew; count it as "just now", not as negative time.
     return max(0.0, (data.now - newest).total_seconds())
+
+
+def _breaker_reason(data: DecisionInput) -> str:
+    """Names the breaker's scope, so a refused replan says whose failures refused it."""
+    trigger = data.trigger
+    where = f"{trigger.stage_name or 'any stage'}/{trigger.trigger_type} in tenant {data.tenant_id or '(none)'}"
+    failed, seen = breaker.failures(data.breaker.outcomes, data.policy)
+    if breaker.describe(data.breaker, data.policy, data.now) == "half_open":
+        return f"breaker half-open for {where}: a trial replan is running ({failed} of the last {seen} replans failed)"
+    return f"breaker open for {where}: {failed} of the last {seen} replans failed"
 
 
 def _veto(data: DecisionInput) -> tuple[VetoReason, str] | None:
@@ -171,9 +158,8 @@ def _veto(data: DecisionInput) -> tuple[VetoReason, str] | None:
         return "no_replans_left", f"no replans left ({used} of {policy.max_replans} used)"
     # The breaker stops *automatic* replans; asking the user or stopping is never blocked by it.
     automatic = policy.rule_for(trigger.trigger_type).decision == "auto_retry"
-    if automatic and breaker_open(data.policy_outcomes, policy, now=data.now, last_outcome_at=data.last_outcome_at):
-        failed, seen = _recent_failures(data.policy_outcomes, policy)
-        return "breaker_open", f"breaker open: {failed} of the last {seen} replans of policy {policy.name} failed"
+    if automatic and not breaker.admits(data.breaker, policy, data.now):
+        return "breaker_open", _breaker_reason(data)
     if SEVERITY_RANK[trigger.severity] < SEVERITY_RANK[policy.min_severity]:
         return "severity_too_low", (f"severity {trigger.severity} is below the minimum {policy.min_severity} "
                                     f"of policy {policy.name}")

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES, VETOES, PolicySnapshot, TriggerRule
+from controlloop.contracts import (
+    DECISIONS,
+    EPOCH,
+    SEVERITIES,
+    TRIGGER_TYPES,
+    VETOES,
+    BreakerPhase,
+    BreakerState,
+    PolicySnapshot,
+    TriggerRule,
+)
 from kernel.tenancy import SHARED_TENANT
 
 
@@ -31,6 +43,8 @@ class ReplanPolicy(models.Model):
     breaker_min_samples = models.PositiveSmallIntegerField(default=4)
     breaker_failure_ratio = models.FloatField(default=0.5)
     breaker_cooldown_seconds = models.FloatField(default=300, help_text="An open breaker allows one trial after this.")
+    # Test-mode runs name the policy they decided with by id and version (trace metadata "control_loop").
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised by one on every save.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,6 +61,16 @@ class ReplanPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            # In the database, so two editors saving at once still get two versions.
+            self.version = models.F("version") + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+        if isinstance(self.version, models.expressions.Combinable):
+            self.refresh_from_db(fields=["version"])
 
     def snapshot(self) -> PolicySnapshot:
         """The policy as the pure decision function sees it (raises pydantic.ValidationError if invalid)."""
@@ -145,6 +169,12 @@ class ReplanEvent(models.Model):
     patch_after = models.JSONField(default=dict, blank=True)
     json_patch = models.JSONField(default=list, blank=True, help_text="RFC 6902 operations from before to after.")
     outcome = models.CharField(max_length=16, blank=True, default="", help_text="execution: succeeded or failed")
+    policy_version = models.PositiveIntegerField(default=0, help_text="The policy's version when it decided.")
+    breaker_state = models.CharField(max_length=16, blank=True, default="",
+                                     help_text="decision: the breaker it saw (closed, open, half_open, or neutral in "
+                                               "test mode); empty when no breaker was asked")
+    isolated = models.BooleanField(default=False, help_text="Decided in a test-mode run against a snapshot: "
+                                                            "never read by the live breaker or ledger.")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -158,3 +188,44 @@ class ReplanEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.trigger_type} on {self.trace_id}"
+
+
+class ReplanBreaker(models.Model):
+    """The breaker of one scope: (tenant, policy, trigger type, stage); see controlloop/breaker.py.
+
+    Locked while deciding and while recording an outcome, so concurrent runs
+    of the scope see each other's trial and outcomes.
+    """
+
+    tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
+    policy = models.ForeignKey(ReplanPolicy, on_delete=models.CASCADE, related_name="breakers")
+    trigger_type = models.CharField(max_length=32, choices=_choices(TRIGGER_TYPES))
+    stage_name = models.CharField(max_length=32, blank=True, default="")
+    state = models.CharField(max_length=16, choices=_choices(get_args(BreakerPhase)), default="closed")
+    outcomes = models.JSONField(default=list, blank=True, help_text="The window, oldest first: true = succeeded.")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    trial_started_at = models.DateTimeField(null=True, blank=True, help_text="Half-open: the trial in flight.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "policy", "trigger_type", "stage_name"],
+                                    name="breaker_one_per_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_name or 'any stage'}/{self.trigger_type} in {self.tenant_id}: {self.state}"
+
+    def breaker_state(self) -> BreakerState:
+        return BreakerState(phase=self.state, outcomes=list(self.outcomes or []), opened_at=self.opened_at or EPOCH,
+                            trial_started_at=self.trial_started_at or EPOCH)
+
+    def store(self, state: BreakerState) -> None:
+        """Save ``state`` if it differs from what is stored."""
+        if state == self.breaker_state():
+            return
+        self.state = state.phase
+        self.outcomes = state.outcomes
+        self.opened_at = None if state.opened_at == EPOCH else state.opened_at
+        self.trial_started_at = None if state.trial_started_at == EPOCH else state.trial_started_at
+        self.save(update_fields=["state", "outcomes", "opened_at", "trial_started_at", "updated_at"])

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from controlloop.contracts import DecisionInput, PastReplan, PatchSpec, PolicySnapshot, ReplanTrigger
-from controlloop.decisions import DEFAULT_RULES, apply_patch, breaker_open, decide, default_policy
+from controlloop.breaker import tripped
+from controlloop.contracts import BreakerState, DecisionInput, PastReplan, PatchSpec, PolicySnapshot, ReplanTrigger
+from controlloop.decisions import DEFAULT_RULES, apply_patch, decide, default_policy
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PLAN: dict[str, Any] = {"asset": "errors_by_service", "params": {"days": 1, "environment": "prod", "limit": 100}}
@@ -32,13 +33,16 @@ def make_input(
     plan: dict[str, Any] | None = None,
     last_outcome_at: datetime | None = None,
 ) -> DecisionInput:
+    policy = policy or default_policy()
+    outcomes = outcomes or []
+    # The breaker these outcomes leave behind; by default it opened just now (its cool-down has not passed).
+    phase = "open" if tripped(outcomes, policy) else "closed"
     return DecisionInput(
-        trigger=ReplanTrigger(trigger_type=trigger_type, severity=severity, timestamp=NOW),
-        policy=policy or default_policy(),
+        trigger=ReplanTrigger(trigger_type=trigger_type, stage_name="execute", severity=severity, timestamp=NOW),
+        policy=policy,
+        tenant_id="acme",
         trace_replans=trace_replans or [],
-        policy_outcomes=outcomes or [],
-        # By default the newest outcome is fresh: the breaker's cool-down has not passed.
-        last_outcome_at=last_outcome_at or ago(1),
+        breaker=BreakerState(phase=phase, outcomes=outcomes, opened_at=last_outcome_at or ago(1)),
         now=NOW,
         plan=copy.deepcopy(PLAN) if plan is None else plan,
     )
@@ -67,7 +71,7 @@ def test_open_breaker_is_vetoed():
     decision = decide(make_input(outcomes=[True, False, False, False]))
 
     assert decision.veto == "breaker_open"
-    assert decision.reason == "breaker open: 3 of the last 4 replans of policy default failed"
+    assert decision.reason == "breaker open for execute/empty_result in tenant acme: 3 of the last 4 replans failed"
 
 
 def test_low_severity_is_vetoed():
@@ -193,32 +197,32 @@ def test_critical_trigger_still_respects_interval():
 # --- breaker -----------------------------------------------------------------
 
 def test_breaker_opens_when_half_of_the_window_failed():
-    assert breaker_open([True, False, True, False], default_policy()) is True
+    assert tripped([True, False, True, False], default_policy()) is True
 
 
 def test_breaker_stays_closed_when_a_quarter_failed():
-    assert breaker_open([True, True, True, False], default_policy()) is False
+    assert tripped([True, True, True, False], default_policy()) is False
 
 
 def test_breaker_stays_closed_below_min_samples():
-    assert breaker_open([False, False, False], default_policy()) is False
+    assert tripped([False, False, False], default_policy()) is False
 
 
 def test_breaker_closes_once_successes_push_failures_out_of_the_window():
     policy = default_policy(breaker_window=4)
     outcomes = [False, False, False, False]
-    assert breaker_open(outcomes, policy) is True
+    assert tripped(outcomes, policy) is True
 
     outcomes += [True, True, True]
 
     # The window now holds [False, True, True, True]: 1 of 4 failed.
-    assert breaker_open(outcomes, policy) is False
+    assert tripped(outcomes, policy) is False
 
 
 def test_breaker_only_counts_the_window():
     policy = default_policy(breaker_window=4)
 
-    assert breaker_open([False] * 10 + [True] * 4, policy) is False
+    assert tripped([False] * 10 + [True] * 4, policy) is False
 
 
 # --- apply_patch -------------------------------------------------------------

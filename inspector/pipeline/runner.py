@@ -48,6 +48,7 @@ class PipelineExecution:
     executions: list[StageExecution] = field(default_factory=list)
     total_ms: float = 0.0
     replans: list[Any] = field(default_factory=list)  # controlloop DecisionRecords, in order
+    control_loop: dict[str, Any] = field(default_factory=dict)  # what the loop decided with; empty when off
 
     @property
     def handler_ms(self) -> float:
@@ -139,6 +140,10 @@ def pipeline_execute(
         if execution.output.diagnostics.status == "error" and not halted:
             halted = {"stage": stage, "errors": execution.output.diagnostics.errors}
         index += 1
+    # The loop's own account (policy, version, breaker, isolation), when the installed loop gives one.
+    describe = getattr(loop, "describe", None)
+    if loop.enabled and describe is not None:
+        run.control_loop = describe()
     run.total_ms = (time.perf_counter() - started) * 1000
     return run
 
@@ -169,6 +174,14 @@ def pipeline_run(
     run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides), started_at=started_at)
     trace, _ = trace_ingest(payload=_trace_in(run, started_at or timezone.now(), metadata or {}))
     return trace
+
+
+def _replan_entry(record: Any) -> dict[str, Any]:
+    """One decision as the trace keeps it; the regression engine scores these and names a refused replan."""
+    event, decision = record.decision_event, record.decision
+    return {"trigger": event.trigger_type, "stage": event.stage_name, "decision": decision.decision,
+            "approved": decision.approved, "veto": decision.veto, "reason": decision.reason,
+            "attempt": decision.attempt, "event_id": event.pk}
 
 
 def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, Any]) -> TraceIn:
@@ -204,8 +217,8 @@ def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, 
             "source": "pipeline",
             "user_id": context.user_id,
             "asset_overrides": context.asset_overrides,
-            "replans": [{"trigger": r.decision_event.trigger_type, "decision": r.decision.decision,
-                         "approved": r.decision.approved, "event_id": r.decision_event.pk} for r in run.replans],
+            "replans": [_replan_entry(record) for record in run.replans],
+            **({"control_loop": run.control_loop} if run.control_loop else {}),
             "executor": {"total_ms": round(run.total_ms, 3), "handler_ms": round(run.handler_ms, 3),
                          "overhead_ms": round(overhead_ms, 3)},
         },
