@@ -9,7 +9,10 @@ from django.utils.html import format_html
 
 from access.admin_scoping import ScopedChoicesMixin, TenantScopedAdmin
 from inspector.admin_paging import LargeTablePaginator
-from regression import admin_overrides  # noqa: F401 — the override screen on the trace admin
+from regression import (
+    admin_overrides,  # noqa: F401 — the override screen on the trace admin
+    admin_suites,  # noqa: F401 — golden suites and their run pages
+)
 from regression.models import Baseline, GoldenQuery, RegressionAnalysis, RegressionRun
 
 

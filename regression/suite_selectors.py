@@ -131,3 +131,38 @@ def run_stages(rows: list[ItemRow]) -> list[str]:
     seen = {row_stage["stage"] for row in rows for row_stage in row.stages}
     order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
     return sorted(seen, key=lambda stage: (order.get(stage, len(order)), stage))
+
+
+@dataclass
+class TraceLink:
+    trace_id: str
+    pk: int | None  # None: the trace is gone (retention), shown without a link
+
+
+@dataclass
+class ScreenRow:
+    """An item row of the admin's run page: the API row plus the stage cells of the table's columns and links."""
+
+    row: ItemRow
+    stage_cells: list[dict[str, Any]]
+    candidates: list[TraceLink]
+    baselines: list[TraceLink]
+
+
+def suite_run_page(*, run: SuiteRun) -> dict[str, Any]:
+    """What the admin's run page shows: progress, the stage columns and one row per item with trace links."""
+    rows = suite_run_table(run=run)
+    stages = run_stages(rows)
+    wanted = [trace_id for row in rows for trace_id in (*row.candidate_trace_ids, *row.baseline_trace_ids)]
+    pks = trace_pks(tenant_id=run.suite.tenant_id, trace_ids=wanted)
+    screen_rows = []
+    for row in rows:
+        by_stage = {cell["stage"]: cell for cell in row.stages}
+        screen_rows.append(ScreenRow(
+            row=row,
+            stage_cells=[by_stage.get(stage, {"stage": stage, "verdict": "", "score": None}) for stage in stages],
+            candidates=[TraceLink(trace_id, pks.get(trace_id)) for trace_id in row.candidate_trace_ids],
+            baselines=[TraceLink(trace_id, pks.get(trace_id)) for trace_id in row.baseline_trace_ids],
+        ))
+    return {"rows": screen_rows, "stages": stages, "item_total": len(rows),
+            "done": run.status in ("completed", "failed")}
