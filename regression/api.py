@@ -10,6 +10,7 @@ from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from access.permissions import TenantInBodyPermission
 from access.tenancy import scope_for
@@ -41,10 +42,10 @@ from regression.services.compare import stage_compare
 UNIQUE_NAME = "The fields tenant_id, name must make a unique set."  # DRF's message, kept
 
 
-class AnalyzeView(generics.GenericAPIView):
+class AnalyzeView(APIView):
     """Start an analysis (asynchronous): 202 with its id; poll GET …/regression/{analysis_id}."""
 
-    queryset = RegressionAnalysis.objects.none()
+    queryset = RegressionAnalysis.objects.none()  # for the model permissions only (no serializer: a contract)
 
     @extend_schema(request=AnalyzeRequest, responses={202: AnalysisAcceptedSerializer})
     def post(self, request: Request) -> Response:
@@ -67,10 +68,10 @@ class AnalysisDetailView(generics.RetrieveAPIView):
         return scope_for(self.request.user).filter(RegressionAnalysis.objects.all())
 
 
-class StageCompareView(generics.GenericAPIView):
+class StageCompareView(APIView):
     """Compare one stage synchronously: two trace ids and a stage, or two StageOutput bodies."""
 
-    queryset = RegressionAnalysis.objects.none()
+    queryset = RegressionAnalysis.objects.none()  # for the model permissions only (no serializer: a contract)
     action_permissions = {"": ["regression.view_regressionanalysis"]}
 
     @extend_schema(request=StageCompareRequest, responses={200: StageCompareResultSerializer})

@@ -144,3 +144,9 @@ def test_policy_put_keeps_absent_fields_and_patch_changes_only_the_sent_ones(sup
     patched = superuser.patch(f"{POLICIES}/{created['id']}", {"max_replans": 3}, format="json")
     assert (patched.json()["name"], patched.json()["max_replans"]) == ("renamed", 3)
     assert ReplanPolicy.objects.get(pk=created["id"]).tenant_id == "acme"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/controlloop/decide", POLICIES])
+def test_options_requests_answer_without_a_request_serializer(superuser, url):
+    assert superuser.options(url).status_code == 200

@@ -145,3 +145,8 @@ def test_baseline_and_run_bodies_are_validated(admin, pair):
     assert created.status_code == 201 and created.json()["trace_id"] == "base"
     bad_run = admin.post(f"{GOLDEN}/{query.pk}/run", {"overrides": {"prompt": ""}})
     assert bad_run.status_code == 400 and "overrides.prompt" in bad_run.json()
+
+
+@pytest.mark.parametrize("url", ["/inspector/regression/analyze", "/inspector/regression/stage-compare", GOLDEN])
+def test_options_requests_answer_without_a_request_serializer(admin, url):
+    assert admin.options(url).status_code == 200
