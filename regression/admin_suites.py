@@ -35,12 +35,24 @@ def verdict_chip(verdict: str) -> str:
 
 
 class PrettyJSONField(forms.JSONField):
-    """JSON shown indented (assertions are read and edited by people)."""
+    """JSON shown indented (assertions are read and edited by people); empty stands for ``empty`` ({} or [])."""
+
+    def __init__(self, *, empty, **kwargs) -> None:
+        self.empty = empty
+        super().__init__(required=False, **kwargs)
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
-        return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+        return json.dumps(self.empty if value is None else value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        return self.empty if cleaned is None else cleaned
+
+    def has_changed(self, initial, data) -> bool:
+        # An untouched extra inline row shows the empty value: not a change that asks for its other fields.
+        return super().has_changed(self.empty if initial is None else initial, data)
 
 
 def _service_errors(form: forms.ModelForm, check, instance) -> None:
@@ -53,7 +65,7 @@ def _service_errors(form: forms.ModelForm, check, instance) -> None:
 
 
 class GoldenSuiteForm(forms.ModelForm):
-    options = PrettyJSONField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    options = PrettyJSONField(empty={}, widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
                               help_text="Scoring overrides for this suite's analyses (docs/regression-scoring.md).")
 
     class Meta:
@@ -65,12 +77,12 @@ class GoldenSuiteForm(forms.ModelForm):
         fields = {name: cleaned[name] for name in ("repeats", "options", "schedule") if name in cleaned}
         if len(fields) == 3:
             _service_errors(self, lambda suite: suite_check(suite=suite),
-                            GoldenSuite(**{**fields, "options": fields["options"] or {}}))
+                            GoldenSuite(**fields))
         return cleaned
 
 
 class SuiteItemForm(forms.ModelForm):
-    assertions = PrettyJSONField(required=False, widget=forms.Textarea(attrs={"rows": 6, "cols": 48,
+    assertions = PrettyJSONField(empty=[], widget=forms.Textarea(attrs={"rows": 6, "cols": 48,
                                                                               "class": "ops-json-input"}),
                                  help_text='A list, e.g. [{"stage": "execute", "pointer": "/references", '
                                            '"op": "row_count", "min": 1}].')
@@ -85,7 +97,7 @@ class SuiteItemForm(forms.ModelForm):
         suite = cleaned.get("suite") or getattr(self.instance, "suite", None)
         names = ("kind", "question", "stage", "trace_id")
         if suite is not None and all(name in cleaned for name in names) and not self.errors:
-            item = SuiteItem(suite=suite, assertions=cleaned.get("assertions") or [],
+            item = SuiteItem(suite=suite, assertions=cleaned.get("assertions", []),
                              **{name: cleaned[name] for name in names})
             _service_errors(self, lambda checked: suite_item_check(item=checked), item)
             cleaned["assertions"] = item.assertions  # the normal, stored form

@@ -121,6 +121,20 @@ def test_an_item_with_a_bad_assertion_is_refused_naming_it_and_a_good_one_is_sto
     assert '"op": "row_count"' in root.get(_change(suite)).content.decode().replace("&quot;", '"')
 
 
+def test_the_page_saves_with_its_untouched_extra_item_row(root):
+    suite = _suite(items=0)
+    blank_row = root.get(_change(suite)).content.decode()
+    assert 'name="items-0-assertions"' in blank_row and ">null<" not in blank_row
+
+    saved = root.post(_change(suite), {**_inline_post(suite, name="", kind="question", question="", stage="",
+                                                      trace_id="", assertions="[]", position="0"),
+                                       "description": "changed"})
+
+    assert saved.status_code == 302 and not SuiteItem.objects.exists()
+    suite.refresh_from_db()
+    assert suite.description == "changed"
+
+
 def test_bad_suite_settings_are_refused_on_the_form(root):
     suite = _suite(items=0)
     data = {**_inline_post(suite), "items-TOTAL_FORMS": "0", "schedule": "every monday",
