@@ -71,8 +71,9 @@ DEFAULT_POSITIONAL_ITEMS = 50
 # The whole document hands deepdiff at most this many times ``positional_items`` changes (nested
 # containers each get up to ``positional_items`` entries, so without it the work would grow with the depth).
 DOCUMENT_ITEMS_FACTOR = 10
-# Most difflib may work aligning two lists of scalars (see _aligned_pairs); ~1 s of it.
-ALIGNMENT_STEPS = 2_000_000
+# Most work difflib may do aligning two lists of scalars (see _matching_blocks), ~0.3 s of it;
+# past it they are compared by position (a long list with many scattered edits is cut either way).
+ALIGNMENT_STEPS = 500_000
 MAX_OPERATIONS = 500  # operations listed by default; operation_count counts them all
 
 
@@ -132,8 +133,8 @@ class _Context:
 
     volatile: re.Pattern[str] | None
     list_keys: tuple[str, ...]
-    per_container: int  # differing items of one container handed to deepdiff
-    left: int  # differing items still handed to deepdiff in the whole document
+    per_container: int  # differing entries of one container handed to deepdiff
+    left: int  # changes the whole document may still hand to deepdiff
     truncated: list[Truncation] = field(default_factory=list)
     _volatile_keys: dict[Any, bool] = field(default_factory=dict)
 
@@ -180,8 +181,8 @@ def structural_diff(
             elif kind in _CHANGED:
                 pointer = _pointer(prep_c, level.path(output_format="list", use_t2=True))
                 result["changed"].append((pointer, _plain(level.t1), _plain(level.t2)))
-            # iterable_item_moved is ignored on purpose: keyed items are matched
-            # by key, and their position shifting is a consequence, not a change.
+            # No iterable_item_moved: lists reach deepdiff as mappings; keyed items are
+            # matched by key, and their position shifting is a consequence, not a change.
     result["added"].sort(key=_pointer_sort_key)
     result["removed"].sort(key=_pointer_sort_key)
     result["changed"].sort(key=lambda item: _pointer_sort_key(item[0]))
@@ -328,16 +329,18 @@ def _aligned_pairs(b: list, c: list) -> list[tuple[int | None, int | None]] | No
     """The differing items after difflib's alignment, as deepdiff reports them: (baseline index, candidate index).
 
     ``None`` when the lists have no value in common (difflib would pair the
-    items by position, as the caller then does) or the alignment would cost more
-    than ``ALIGNMENT_STEPS``: difflib's matcher visits, for each baseline item,
-    every candidate position holding the same value, so long lists of few
-    distinct values (flags, small counts) take quadratic time; those are
-    compared by position instead.
+    items by position, as the caller then does) or when the alignment would take
+    more than ``ALIGNMENT_STEPS``; such lists are compared by position instead.
     """
     occurrences = Counter(c)
-    steps = sum(map(occurrences.get, b, repeat(0))) if not occurrences.keys().isdisjoint(b) else 0
-    if steps == 0 or steps > ALIGNMENT_STEPS:
+    hits = sum(map(occurrences.get, b, repeat(0))) if not occurrences.keys().isdisjoint(b) else 0
+    if hits == 0:
         return None  # no value in common: difflib would pair the items by position too
+    matcher = difflib.SequenceMatcher(None, b, c, autojunk=False)
+    blocks = _matching_blocks(matcher, len(b), len(c), max(1.0, hits / len(b)))
+    if blocks is None:
+        return None
+    matcher.matching_blocks = blocks  # get_opcodes() reads them from there
     pairs: list[tuple[int | None, int | None]] = []
     matcher = difflib.SequenceMatcher(None, b, c, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -350,6 +353,47 @@ def _aligned_pairs(b: list, c: list) -> list[tuple[int | None, int | None]] | No
             if i is None or j is None or b[i] != c[j]:
                 pairs.append((i, j))
     return pairs
+
+
+def _matching_blocks(matcher: difflib.SequenceMatcher, la: int, lb: int, hits_per_item: float) -> list | None:
+    """``matcher.get_matching_blocks()``, the same loop as CPython's, given up after ``ALIGNMENT_STEPS``.
+
+    Each ``find_longest_match`` scans its whole range of the baseline and, per
+    item, every candidate position holding the same value; after each match the
+    rest is searched again. Long lists of few distinct values (flags, small
+    counts) or with many scattered edits would take minutes (60,000 ids with
+    1,200 deletions: 52 s).
+    """
+    queue = [(0, la, 0, lb)]
+    found = []
+    steps = 0.0
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        steps += (ahi - alo) * hits_per_item
+        if steps > ALIGNMENT_STEPS:
+            return None
+        i, j, k = match = matcher.find_longest_match(alo, ahi, blo, bhi)
+        if k:
+            found.append(match)
+            if alo < i and blo < j:
+                queue.append((alo, i, blo, j))
+            if i + k < ahi and j + k < bhi:
+                queue.append((i + k, ahi, j + k, bhi))
+    found.sort()
+    # Adjacent blocks are merged, as difflib does.
+    i1 = j1 = k1 = 0
+    merged = []
+    for i2, j2, k2 in found:
+        if i1 + k1 == i2 and j1 + k1 == j2:
+            k1 += k2
+        else:
+            if k1:
+                merged.append(difflib.Match(i1, j1, k1))
+            i1, j1, k1 = i2, j2, k2
+    if k1:
+        merged.append(difflib.Match(i1, j1, k1))
+    merged.append(difflib.Match(la, lb, 0))
+    return merged
 
 
 def _same(b: Any, c: Any, ctx: _Context) -> bool:

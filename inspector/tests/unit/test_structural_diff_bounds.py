@@ -157,3 +157,50 @@ def test_within_the_cap_nothing_is_cut_or_lost():
     before, after = _every_row_differs(50, False), _every_row_differs(50, True)
 
     assert structural_diff(before, after) == structural_diff(before, after, UNBOUNDED)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lists_of_scalars_within_the_cap_are_itemised_as_deepdiff_itself_reports_them(seed):
+    from deepdiff import DeepDiff
+
+    rng = random.Random(seed)
+    before = [f"v{rng.randrange(60)}" for _ in range(120)]
+    after = list(before)
+    for _ in range(rng.randrange(1, 12)):
+        edit, index = rng.choice(("insert", "delete", "replace")), rng.randrange(len(after))
+        if edit == "insert":
+            after.insert(index, f"new{index}")
+        elif edit == "delete":
+            del after[index]
+        else:
+            after[index] = f"other{index}"
+    raw = DeepDiff(before, after, view="tree", ignore_numeric_type_changes=True)
+    expected = {"added": [], "removed": [], "changed": []}
+    for kind, levels in raw.items():
+        for level in levels:
+            [index] = level.path(output_format="list", use_t2=kind != "iterable_item_removed")
+            if kind == "iterable_item_added":
+                expected["added"].append(f"/tags/{index}")
+            elif kind == "iterable_item_removed":
+                expected["removed"].append(f"/tags/{index}")
+            else:
+                expected["changed"].append((f"/tags/{index}", level.t1, level.t2))
+
+    diff = structural_diff({"tags": before}, {"tags": after}, DiffOptions())
+
+    assert diff["truncated"] == []
+    assert sorted(diff["added"]) == sorted(expected["added"]) and sorted(diff["removed"]) == sorted(expected["removed"])
+    assert sorted(diff["changed"]) == sorted(expected["changed"])
+
+
+def test_long_list_of_scalars_with_many_scattered_edits_is_compared_by_position_and_cut():
+    # difflib would rescan the list after each of the 1,200 matches (~1 min); past ALIGNMENT_STEPS it is not used.
+    # Item 0 is deleted, so by position every one of the 60,000 positions differs.
+    before = [f"id-{i}" for i in range(60_000)]
+    after = [value for i, value in enumerate(before) if i % 50]
+
+    diff = structural_diff({"ids": before}, {"ids": after}, DiffOptions())
+
+    assert diff["truncated"] == [{"pointer": "/ids", "positions": 60_000, "differing_items": 60_000,
+                                  "listed_items": 50}]
+    assert len(diff["changed"]) == 50
