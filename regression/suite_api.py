@@ -8,7 +8,7 @@ needs what a golden-query run or baseline needs.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -42,6 +42,12 @@ BAD_INPUT_SCHEMA = {
 }
 
 
+# The paths take any segment and the views answer 404 for one that is no id (as the router's paths do).
+SUITE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The suite's id.")
+ITEM_ID = OpenApiParameter("item_id", int, OpenApiParameter.PATH, description="The item's id.")
+RUN_ID = OpenApiParameter("run_id", int, OpenApiParameter.PATH, description="The suite run's id.")
+
+
 def errors(*codes: int, bad_input: bool = False) -> dict:
     """The documented error answers of an operation: 401 and 403 always, ``codes``, and 400 for bad input."""
     documented: dict = dict.fromkeys((401, 403, *codes), ErrorDetailSerializer)
@@ -61,7 +67,8 @@ def _accepted(run: SuiteRun) -> Response:
         200: SuiteSerializer(many=True), **errors()}),
     create=extend_schema(request=SuiteIn, responses={201: SuiteSerializer, **errors(bad_input=True)}),
     retrieve=extend_schema(responses={200: SuiteSerializer, **errors(404)}),
-    partial_update=extend_schema(request=SuitePatch, responses={200: SuiteSerializer, **errors(404, bad_input=True)}),
+    partial_update=extend_schema(request=SuitePatch, responses={200: SuiteSerializer, **errors(404, 409, bad_input=True)},
+                                 description="Change the fields sent; a suite with items or runs keeps its tenant (409)."),
     destroy=extend_schema(responses={204: None, **errors(404, 409)},
                           description="Delete a suite and its items; 409 once it has runs (disable it instead)."),
 )
@@ -123,13 +130,15 @@ class SuiteViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: SuiteItemSerializer(many=True), **errors(404)},
+    list=extend_schema(parameters=[SUITE_ID], responses={200: SuiteItemSerializer(many=True), **errors(404)},
                        description="The suite's items, in the order they run."),
-    create=extend_schema(request=SuiteItemIn, responses={201: SuiteItemSerializer, **errors(404, bad_input=True)}),
-    retrieve=extend_schema(responses={200: SuiteItemSerializer, **errors(404)}),
-    partial_update=extend_schema(request=SuiteItemPatch, responses={200: SuiteItemSerializer, **errors(404, bad_input=True)},
+    create=extend_schema(parameters=[SUITE_ID], request=SuiteItemIn,
+                         responses={201: SuiteItemSerializer, **errors(404, bad_input=True)}),
+    retrieve=extend_schema(parameters=[SUITE_ID, ITEM_ID], responses={200: SuiteItemSerializer, **errors(404)}),
+    partial_update=extend_schema(parameters=[SUITE_ID, ITEM_ID], request=SuiteItemPatch,
+                                 responses={200: SuiteItemSerializer, **errors(404, bad_input=True)},
                                  description="Change an item; changing what it runs clears its baseline."),
-    destroy=extend_schema(responses={204: None, **errors(404, 409)},
+    destroy=extend_schema(parameters=[SUITE_ID, ITEM_ID], responses={204: None, **errors(404, 409)},
                           description="Delete an item; 409 once it has results in a suite run (its history)."),
 )
 class SuiteItemViewSet(viewsets.ModelViewSet):
@@ -146,25 +155,25 @@ class SuiteItemViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return suite_selectors.suite_items(suite=self._suite())
 
-    def create(self, request: Request, id: int) -> Response:
+    def create(self, request: Request, id: str) -> Response:
         body = SuiteItemIn.model_validate(json_object(request))
         changes = {**body.model_dump(), "assertions": assertions_dump(body.assertions)}
         item = suite_item_save(item=SuiteItem(suite=self._suite()), changes=changes)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, id: int, item_id: int) -> Response:
+    def partial_update(self, request: Request, id: str, item_id: str) -> Response:
         body = SuiteItemPatch.model_validate(json_object(request))
         changes = body.changes()
         if "assertions" in changes:
             changes["assertions"] = assertions_dump(body.assertions)
         return Response(self.get_serializer(suite_item_save(item=self.get_object(), changes=changes)).data)
 
-    def destroy(self, request: Request, id: int, item_id: int) -> Response:
+    def destroy(self, request: Request, id: str, item_id: str) -> Response:
         suite_item_delete(item=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(responses={200: SuiteRunDetailSerializer, **errors(404)},
+@extend_schema(parameters=[RUN_ID], responses={200: SuiteRunDetailSerializer, **errors(404)},
                description="A suite run: status and progress, then its verdict and score, and per item: verdict, "
                            "score, pass^k (passes/repeats, pass_all), failed assertions, per-stage verdicts and the "
                            "candidate and baseline traces.")
@@ -176,7 +185,7 @@ class SuiteRunDetailView(generics.RetrieveAPIView):
     def get_queryset(self):
         return suite_selectors.suite_run_list(scope=scope_for(self.request.user))
 
-    def retrieve(self, request: Request, run_id: int) -> Response:
+    def retrieve(self, request: Request, run_id: str) -> Response:
         run = self.get_object()
         rows = suite_selectors.suite_run_table(run=run)
         return Response(SuiteRunDetailSerializer(run, context={"rows": rows}).data)

@@ -12,11 +12,11 @@ _items = suite_api.SuiteItemViewSet
 
 urlpatterns = [
     *router.urls,
-    path("inspector/regression/suites/<int:id>/items", _items.as_view({"get": "list", "post": "create"}),
+    path("inspector/regression/suites/<str:id>/items", _items.as_view({"get": "list", "post": "create"}),
          name="suite-item-list"),
-    path("inspector/regression/suites/<int:id>/items/<int:item_id>",
+    path("inspector/regression/suites/<str:id>/items/<str:item_id>",
          _items.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
          name="suite-item-detail"),
-    path("inspector/regression/suite-runs/<int:run_id>", suite_api.SuiteRunDetailView.as_view(),
+    path("inspector/regression/suite-runs/<str:run_id>", suite_api.SuiteRunDetailView.as_view(),
          name="suite-run-detail"),
 ]

@@ -27,10 +27,12 @@ def suite_save(*, suite: GoldenSuite, changes: dict[str, Any], scope: TenantScop
     for field, value in changes.items():
         setattr(suite, field, value)
     scope.require(suite.tenant_id)
-    if suite.pk and "tenant_id" in changes and suite.runs.exists():
+    if suite.pk and "tenant_id" in changes and (suite.items.exists() or suite.runs.exists()):
         stored = GoldenSuite.objects.only("tenant_id").get(pk=suite.pk)
         if stored.tenant_id != suite.tenant_id:
-            raise Conflict("a suite with runs stays in its tenant (its runs' traces are there)")
+            # Its stage items' traces, baselines and runs are traces of the tenant it is in.
+            raise Conflict(f"suite {suite.name!r} has items or runs and stays in tenant {stored.tenant_id!r}; "
+                           "make a new suite in the other tenant")
     if GoldenSuite.objects.filter(tenant_id=suite.tenant_id, name=suite.name).exclude(pk=suite.pk).exists():
         raise InvalidInput(UNIQUE_SUITE_NAME, field="non_field_errors")
     suite_check(suite=suite)
