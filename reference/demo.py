@@ -84,7 +84,7 @@ def seed_demo_traces(*, now: datetime | None = None, total: int = TOTAL) -> int:
     if total >= SWITCH_AT:
         reference_v2_install(publish=True)
         created += _test_mode_reruns(now)
-        _golden_queries()
+        demo_golden_queries_install()
     return created
 
 
@@ -92,7 +92,7 @@ GOLDEN = [("checkout-events", "Events on checkout-api last 7 days"), ("orders-db
           ("checkout-dependencies", "What does checkout depend on?")]
 
 
-def _golden_queries() -> None:
+def demo_golden_queries_install() -> None:
     """Golden queries pinned to their newest demo trace, each run once against the current assets."""
     for name, question in GOLDEN:
         query, created = GoldenQuery.objects.get_or_create(name=name, defaults={"question": question})

@@ -123,15 +123,16 @@ class Command(BaseCommand):
         root = ET.Element("testsuites", name="regression_gate")
         if golden_results is not None:
             root.append(self._golden_element(golden_results, fail_on))
-        for suite, (run, reports) in suite_results:
+        for suite, (_run, reports) in suite_results:
             failures = sum(1 for r in reports if RANK[r.verdict] >= RANK[fail_on])
             element = ET.SubElement(root, "testsuite", name=f"suite:{suite.name}", tests=str(len(reports)),
                                     failures=str(failures))
             for report in reports:
                 case = ET.SubElement(element, "testcase", classname=f"suites.{suite.name}", name=report.name)
+                # No run or trace ids here: the same input gives the same file (they are in the printed table).
                 ET.SubElement(case, "system-out").text = (
                     f"verdict={report.verdict} score={_shown(report.score)} pass_all={str(report.pass_all).lower()} "
-                    f"passes={report.passes}/{report.repeats} run={run.pk if run else '-'}")
+                    f"passes={report.passes}/{report.repeats}")
                 if RANK[report.verdict] >= RANK[fail_on]:
                     ET.SubElement(case, "failure", message=f"{report.verdict} (score {_shown(report.score)}, "
                                   f"{report.passes}/{report.repeats} repeats passed)").text = "\n".join(report.problems)
@@ -162,10 +163,10 @@ class Command(BaseCommand):
     def _golden_element(self, results, fail_on: str) -> ET.Element:
         failures = sum(1 for r in results if RANK[r[2]] >= RANK[fail_on])
         suite = ET.Element("testsuite", name="regression_gate", tests=str(len(results)), failures=str(failures))
-        for query, run, verdict, score, detail in results:
+        for query, _run, verdict, score, detail in results:
             case = ET.SubElement(suite, "testcase", classname="golden_queries", name=query.name)
-            ET.SubElement(case, "system-out").text = (
-                f"verdict={verdict} score={score} candidate={_candidate(run)}")
+            # No run or trace ids here: the same input gives the same file (they are in the printed table).
+            ET.SubElement(case, "system-out").text = f"verdict={verdict} score={_shown(score)}"
             if RANK[verdict] >= RANK[fail_on]:
                 ET.SubElement(case, "failure", message=f"{verdict} (score {score})").text = detail
         return suite
