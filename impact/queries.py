@@ -16,13 +16,14 @@ their usage rows (they are few); see ``inspector.services.rollups``.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, FloatField, Max, Min, Q, QuerySet, Sum
 
 from inspector.contracts import STAGE_ORDER
 from inspector.models import Asset, AssetVersion, Trace, TraceAssetUsage, TraceRollup, UsageRollup
@@ -67,6 +68,19 @@ def test_mode_traces() -> QuerySet:
     return Trace.objects.filter(test_mode=True).values("pk")
 
 
+def test_mode_trace_ids(*, start: datetime | None = None, end: datetime | None = None,
+                        tenants: tuple[str, ...] | None = None) -> list[int]:
+    """The test-mode traces within the filters, as a list (few; an id list lets the (version, trace) index find their rows)."""
+    traces = Trace.objects.filter(test_mode=True)
+    if start:
+        traces = traces.filter(started_at__gte=start)
+    if end:
+        traces = traces.filter(started_at__lte=end)
+    if tenants is not None:
+        traces = traces.filter(tenant_id__in=tenants)
+    return list(traces.order_by().values_list("pk", flat=True))
+
+
 def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
             tenants: tuple[str, ...] | None = None, include_test_mode: bool = False) -> QuerySet:
     """Usage rows within the report's time range and tenants (None: every tenant), production only by default."""
@@ -107,27 +121,96 @@ def version_metrics(version: AssetVersion, stages: list[str], window: RollupWind
     """
     if window.rolled:
         return _rolled_version_metrics(version, stages, window, **filters)
-    usage = version_usage(version.pk, **filters)
+    include_test_mode = filters.get("include_test_mode", False)
+    left_out = [] if include_test_mode else test_mode_trace_ids(
+        start=filters["start"], end=filters["end"], tenants=filters["tenants"])
+    # Every row (index-only scans), then the few test-mode rows subtracted: a
+    # NOT IN filter on the trace would need each row's heap tuple (the covering
+    # index has no trace column), 4x slower at 25k rows a version.
+    everything = version_usage(version.pk, **{**filters, "include_test_mode": True})
     # Counting an indexed column (not the primary key) keeps every aggregate an
     # index-only scan of the covering index: 13 ms instead of 75 ms at 50k rows.
-    aggregates: dict[str, Any] = {
+    aggregates = _totals()
+    if _is_postgres():
+        # One pass over the version's rows: counts, sums and both percentiles together.
+        aggregates["percentiles"] = Percentiles("duration_ms")
+    row = everything.aggregate(**aggregates)
+    both = row.pop("percentiles", None) or [None, None]
+    row, subtracted = _without_test_mode(row, everything, left_out)
+    if subtracted:
+        row["median"], row["p95"] = _percentiles_without(everything, left_out)
+    elif _is_postgres():
+        row["median"], row["p95"] = both
+    else:
+        row["median"], row["p95"] = _percentiles(everything, "duration_ms")
+    production = everything.exclude(trace_id__in=left_out) if subtracted else everything
+    durations = [float(d) for d in production.order_by("-started_at")
+                 .values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
+    row["refs"] = row["refs_sum"] / row["traces"] if row["traces"] else None
+    row["rows"] = row["rows_sum"] / row["traces"] if row["traces"] else None
+    return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), durations
+
+
+_SUMMED = ("traces", "errors", "warnings", "replans", "empties", "refs_sum", "rows_sum")
+
+
+def _totals() -> dict[str, Any]:
+    return {
         "traces": Count("*"), "first": Min("started_at"), "last": Max("started_at"),
         "errors": Count("asset_version_id", filter=Q(status="error")),
         "warnings": Count("asset_version_id", filter=Q(status="warning")),
         "replans": Count("asset_version_id", filter=Q(replanned=True)),
         "empties": Count("asset_version_id", filter=Q(result_empty=True)),
-        "refs": Avg("references_count"), "rows": Avg("rows_count"),
+        "refs_sum": Sum("references_count"), "rows_sum": Sum("rows_count"),
     }
-    if _is_postgres():
-        # One pass over the version's rows: counts, means and both percentiles together.
-        aggregates["percentiles"] = Percentiles("duration_ms")
-    row = usage.aggregate(**aggregates)
-    if _is_postgres():
-        row["median"], row["p95"] = row["percentiles"] or [None, None]
-    else:
-        row["median"], row["p95"] = _percentiles(usage, "duration_ms")
-    durations = [float(d) for d in usage.order_by("-started_at").values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
-    return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), durations
+
+
+def _without_test_mode(row: dict[str, Any], everything: QuerySet, left_out: list[int]) -> tuple[dict[str, Any], bool]:
+    """``row`` (totals of every row) minus the totals of the test-mode rows; whether any were subtracted."""
+    if not left_out:
+        return row, False
+    minus = everything.filter(trace_id__in=left_out).aggregate(**_totals())
+    if not minus["traces"]:
+        return row, False
+    row = {**row, **{name: (row[name] or 0) - (minus[name] or 0) for name in _SUMMED}}
+    # First and last use cannot be subtracted: read them off the time index, skipping test-mode rows.
+    production = everything.exclude(trace_id__in=left_out).filter(started_at__isnull=False)
+    row["first"] = production.order_by("started_at").values_list("started_at", flat=True).first()
+    row["last"] = production.order_by("-started_at").values_list("started_at", flat=True).first()
+    return row, True
+
+
+def _percentiles_without(rows: QuerySet, left_out: list[int]) -> tuple[float | None, float | None]:
+    """Exact median and p95 of ``rows`` without the test-mode ones: durations are whole milliseconds, so the
+    rows' duration histogram (grouped in an index-only scan) minus the test-mode rows' one is exact."""
+    histogram = Counter(dict(rows.values_list("duration_ms").annotate(n=Count("*")).order_by()))
+    histogram.subtract(dict(rows.filter(trace_id__in=left_out).values_list("duration_ms")
+                            .annotate(n=Count("*")).order_by()))
+    median, p95 = _histogram_quantiles(histogram, (0.5, 0.95))
+    return median, p95
+
+
+def _histogram_quantiles(histogram: dict[float, int], fractions: tuple[float, ...]) -> list[float | None]:
+    """Quantiles of exact values with counts, interpolated as ``percentile_cont`` (and numpy) do."""
+    ordered = sorted((value, n) for value, n in histogram.items() if n > 0)
+    total = sum(n for _, n in ordered)
+    if not total:
+        return [None for _ in fractions]
+
+    def at(rank: int) -> float:
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if rank < seen:
+                return float(value)
+        return float(ordered[-1][0])
+
+    found = []
+    for fraction in fractions:
+        position = (total - 1) * fraction
+        low, high = math.floor(position), math.ceil(position)
+        found.append(at(low) + (at(high) - at(low)) * (position - low))
+    return found
 
 
 def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -230,12 +313,22 @@ def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[
         # stage" is the same set; as a range (stage > '') the index bounds the
         # scan instead of filtering every entry of the version (236 -> 96 ms
         # per version at 500k traces each).
-        ranged = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **filters)
+        everything = {**filters, "include_test_mode": True}
+        ranged = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **everything)
         rows = ranged.values("stage").annotate(both=Percentiles("duration_ms"), runs=Count("*"))
         for row in rows:
             median, p95 = row["both"] or [None, None]
             if row["stage"] in result:
                 result[row["stage"]] = {"median_ms": _round(median), "p95_ms": _round(p95), "runs": row["runs"]}
+        left_out = [] if filters.get("include_test_mode") else test_mode_trace_ids(
+            start=filters.get("start"), end=filters.get("end"), tenants=filters.get("tenants"))
+        # As for the trace level: the stages test-mode rows touched are computed again without them.
+        touched = set(ranged.filter(trace_id__in=left_out).values_list("stage", flat=True)) if left_out else set()
+        for stage in touched & set(stages):
+            stage_rows = ranged.filter(stage=stage)
+            median, p95 = _percentiles_without(stage_rows, left_out)
+            runs = stage_rows.count() - stage_rows.filter(trace_id__in=left_out).count()
+            result[stage] = {"median_ms": _round(median), "p95_ms": _round(p95), "runs": runs}
         return result
     for stage in stages:
         values = [float(v) for v in usage.filter(stage=stage).values_list("duration_ms", flat=True)]
@@ -335,9 +428,15 @@ def _version_traces(version_ids: list[int], window: RollupWindow, *,
         usage = TraceAssetUsage.objects.filter(trace_id__in=tested, asset_version_id__in=version_ids, stage="")
         for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
             counts[version_id] += n
+    left_out = [] if include_test_mode or not window.live else test_mode_trace_ids(tenants=tenants)
     for live in window.live_filter():
+        # All rows counted (index-only), the test-mode rows (by trace id) taken off.
         usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""),
-                        tenants=tenants, include_test_mode=include_test_mode)
+                        tenants=tenants, include_test_mode=True)
         for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
             counts[version_id] += n
+        if left_out:
+            tested = usage.filter(trace_id__in=left_out).values("asset_version_id").annotate(n=Count("*"))
+            for version_id, n in tested.values_list("asset_version_id", "n"):
+                counts[version_id] -= n
     return dict(counts)

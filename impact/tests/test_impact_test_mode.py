@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from django.apps import apps as django_apps
 from django.db.models import F, Sum
@@ -39,6 +40,7 @@ def _trace(trace_id: str, version: int, started: datetime, *, duration: int, tes
     for stage in body["stages"]:
         stage["input"]["applied_assets"] = {"query": f"ci_lookup@{version}"} if stage["stage"] == "execute" else {}
     body["stages"][2]["output"]["diagnostics"].update(status=status, errors=["boom"] if status == "error" else [])
+    body["stages"][2]["output"]["duration_ms"] = duration // 10
     trace_ingest(payload=body)
 
 
@@ -107,6 +109,29 @@ def test_rolled_and_live_reports_agree_in_both_modes(mixed):
     partial = {mode: _counts(asset_impact(asset=mixed, base="1", target="2", start=start, include_test_mode=mode))
                for mode in (False, True)}
     assert partial[False]["traces"] == 4 and partial[True]["traces"] == 7
+
+
+def test_exact_figures_without_test_mode_are_those_of_the_production_traces(db):
+    # Test-mode rows are subtracted from every row's totals; percentiles, first and last use are recomputed.
+    lookup = asset_create(tenant_id="default", asset_type="query", name="ci_lookup", spec=VALID_SPECS["query"])
+    production = [120, 340, 560, 780, 1000, 1230]
+    for number, duration in enumerate(production):
+        _trace(f"prod-{number}", 1, TODAY + timedelta(minutes=10 + number), duration=duration)
+    _trace("test-first", 1, TODAY, duration=50, test_mode=True)
+    _trace("test-last", 1, TODAY + timedelta(minutes=30), duration=7000, test_mode=True)
+    everything = [*production, 50, 7000]
+
+    for include, durations, first, last in ((False, production, 10, 15), (True, everything, 0, 30)):
+        metrics = asset_impact(asset=lookup, include_test_mode=include)["metrics"]["target"]
+        assert metrics["traces"] == len(durations)
+        assert metrics["duration_median_ms"] == round(float(np.quantile(durations, 0.5)), 2)
+        assert metrics["duration_p95_ms"] == round(float(np.quantile(durations, 0.95)), 2)
+        execute = [d // 10 for d in durations]
+        assert metrics["stage_durations"]["execute"] == {
+            "median_ms": round(float(np.quantile(execute, 0.5)), 2),
+            "p95_ms": round(float(np.quantile(execute, 0.95)), 2), "runs": len(durations)}
+        assert metrics["first_used"] == (TODAY + timedelta(minutes=first)).isoformat()
+        assert metrics["last_used"] == (TODAY + timedelta(minutes=last)).isoformat()
 
 
 def test_report_says_which_traffic_it_covers(mixed):
