@@ -123,7 +123,9 @@ class SuiteItemResultSerializer(serializers.Serializer):
 
 
 class SuiteRunDetailSerializer(SuiteRunSerializer):
-    """A run with its verdict table; the rows (``suite_selectors.suite_run_table``) come in the context."""
+    """A suite run with its verdict table: one row per item of the suite."""
+
+    # The rows (``suite_selectors.suite_run_table``) come in the context: the view reads them, not this class.
 
     items = serializers.SerializerMethodField(help_text="One row per item of the suite, in order.")
 
