@@ -17,6 +17,7 @@ from access.permissions import TenantInBodyPermission, TenantWritePermission
 from access.tenancy import scope_for
 from inspector import selectors, services
 from inspector.asset_contracts import AssetCreate, AssetUpdate, VersionCreate, VersionNumber
+from inspector.comparison_attempts import trace_compare_with_attempts
 from inspector.contracts import STAGE_ORDER, TraceBatchIn, TraceIn
 from inspector.filters import AssetFilter, TraceFilter
 from inspector.models import Asset, Trace
@@ -160,9 +161,9 @@ class TraceDiffView(generics.GenericAPIView):
         responses={200: TraceDiffSerializer},
     )
     def get(self, request: Request, trace_id: str) -> Response:
-        comparison = selectors.trace_compare(trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""),
-                                             scope=scope_for(request.user),
-                                             tenant=request.query_params.get("tenant", ""))
+        comparison = trace_compare_with_attempts(
+            trace_id=trace_id, baseline_id=request.query_params.get("baseline", ""), scope=scope_for(request.user),
+            tenant=request.query_params.get("tenant", ""))
         return Response(self.get_serializer(comparison).data)
 
 

@@ -284,6 +284,32 @@ class SideDeltaSerializer(serializers.Serializer):
     percent = OptionalFloatField(help_text="Present when both sides ran the stage and the baseline is not 0.")
 
 
+class ReplanDecisionSerializer(serializers.Serializer):
+    """A replan the control loop decided after an attempt (the trace's ``metadata["replans"]``)."""
+
+    trigger = serializers.CharField(help_text="What asked for the replan, e.g. empty_result.")
+    decision = serializers.CharField(help_text="auto_retry, ask_user or stop_with_guidance.")
+    approved = serializers.BooleanField()
+    veto = serializers.CharField(required=False, help_text="Why it was refused (e.g. breaker_open); absent when not.")
+    reason = serializers.CharField(allow_blank=True)
+
+
+class StageAttemptSerializer(serializers.Serializer):
+    """One attempt of a stage in one trace."""
+
+    attempt = serializers.IntegerField()
+    status = serializers.CharField()
+    duration_ms = serializers.IntegerField()
+    empty = serializers.BooleanField(help_text="The attempt set empty_flags.result_empty.")
+    replans = ReplanDecisionSerializer(many=True, help_text="Replans decided after this attempt.")
+
+
+class SideAttemptsSerializer(serializers.Serializer):
+    baseline = StageAttemptSerializer(many=True, required=False, help_text="Absent when the baseline did not run the stage.")
+    candidate = StageAttemptSerializer(many=True, required=False,
+                                       help_text="Absent when the candidate did not run the stage.")
+
+
 class StageComparisonSerializer(serializers.Serializer):
     """One stage of a trace comparison (``inspector.trace_comparison.stage_row``)."""
 
@@ -296,6 +322,8 @@ class StageComparisonSerializer(serializers.Serializer):
     resolved_errors = serializers.ListField(child=serializers.CharField(), required=False)
     new_warnings = serializers.ListField(child=serializers.CharField(), required=False)
     output_diff = StageOutputDiffSerializer(required=False, help_text="Present when both sides ran the stage.")
+    attempts = SideAttemptsSerializer(help_text="Every attempt of both traces, with the replans between them.")
+    attempts_changed = serializers.BooleanField(help_text="The two traces ran the stage a different number of times.")
 
 
 class TraceDiffSerializer(serializers.Serializer):

@@ -5,7 +5,10 @@ module's unscored rows (the trace diff page and ``GET …/diff``) and the
 regression engine's scored ``compare_stage`` both take it. Stages are aligned
 by name (final attempt of each). Per stage: presence, status change, duration
 delta, counts delta, message changes and the structural output diff of
-``inspector.structural_diff``.
+``inspector.structural_diff``. A snapshot also keeps every attempt of its stage
+(``AttemptSnapshot``) and the trace's replans (``ReplanRecord``, from
+``metadata["replans"]``), so a candidate that newly needs a retry is visible
+and scored even though its final attempts look alike.
 """
 
 from __future__ import annotations
@@ -17,6 +20,72 @@ from pydantic import Field
 from inspector.contracts import STAGE_ORDER
 from inspector.structural_diff import stage_output_diff
 from kernel.contracts import Contract
+
+# Keys under a stage output's ``result`` whose lists or mappings hold what the
+# stage found (execute's rows, compose's blocks, present's final blocks). The
+# regression engine's ``ScoringConfig.result_keys`` defaults to these.
+DEFAULT_RESULT_KEYS: tuple[str, ...] = ("tool_results", "rows", "blocks", "final_blocks", "metrics", "edges",
+                                        "items", "results")
+
+
+def result_size(result: Any, keys: tuple[str, ...] | list[str] = DEFAULT_RESULT_KEYS) -> int | None:
+    """How many things the stage found under ``keys`` of ``result``; None when no such key holds a list or mapping.
+
+    Nested result keys count instead of their container, so execute's
+    ``tool_results: [{"rows": []}]`` (a query that ran and found nothing) is 0,
+    not 1.
+    """
+    if not isinstance(result, dict):
+        return None
+    sizes = [_container_size(value, keys) for key, value in result.items()
+             if key in keys and isinstance(value, list | dict)]
+    return sum(sizes) if sizes else None
+
+
+def _container_size(value: list | dict, keys: tuple[str, ...] | list[str]) -> int:
+    items = value if isinstance(value, list) else list(value.values())
+    total = 0
+    for item in items:
+        nested = result_size(item, keys)
+        total += 1 if nested is None else nested
+    return total
+
+
+class ReplanRecord(Contract):
+    """One control-loop decision as the trace keeps it (``metadata["replans"]``, written by the runner)."""
+
+    trigger: str = ""
+    stage: str = ""
+    decision: str = ""
+    approved: bool = False
+    veto: str = ""
+    reason: str = ""
+    attempt: int = Field(default=0, ge=0)  # the decision's replan number ("replan 1 of 2")
+    event_id: int = Field(default=0, ge=0)
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any] | None) -> list[ReplanRecord]:
+        """The replans of a trace's metadata; entries of older traces may lack fields (defaults apply)."""
+        entries = (metadata or {}).get("replans") or []
+        known = set(cls.model_fields)
+        return [cls.model_validate({k: v for k, v in entry.items() if k in known and v is not None})
+                for entry in entries if isinstance(entry, dict)]
+
+
+class AttemptSnapshot(Contract):
+    """One attempt of a stage: enough to say whether it came back empty, failed or was slow."""
+
+    attempt: int = Field(default=1, ge=1)
+    status: Literal["ok", "warning", "error"] = "ok"
+    duration_ms: int = Field(default=0, ge=0)
+    empty_flags: dict[str, bool] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)
+    # ``result_size`` of the attempt's result with the default keys; None when it has none of them.
+    result_size: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return bool(self.empty_flags.get("result_empty")) or self.result_size == 0
 
 
 class StageSnapshot(Contract):
@@ -31,6 +100,14 @@ class StageSnapshot(Contract):
     references_count: int = Field(default=0, ge=0)
     duration_ms: int = Field(default=0, ge=0)
     output: dict[str, Any] = Field(default_factory=dict)
+    # Every attempt in execution order, the final one last; empty when only the final one is known.
+    attempts: list[AttemptSnapshot] = Field(default_factory=list)
+
+    def all_attempts(self) -> list[AttemptSnapshot]:
+        """The attempts, or the final one alone when the snapshot was built without them."""
+        return self.attempts or [AttemptSnapshot(
+            status=self.status, duration_ms=self.duration_ms, empty_flags=self.empty_flags, counts=self.counts,
+            result_size=result_size(self.output.get("result")))]
 
     @classmethod
     def from_output(cls, output: dict[str, Any]) -> StageSnapshot:
@@ -84,3 +161,40 @@ def compare_traces(baseline: dict[str, StageSnapshot], candidate: dict[str, Stag
     """One row per stage present on either side, in pipeline order."""
     names = [name for name in STAGE_ORDER if name in baseline or name in candidate]
     return [stage_row(baseline.get(name), candidate.get(name)) for name in names]
+
+
+def attempt_rows(stage: str, attempts: list[AttemptSnapshot], replans: list[ReplanRecord]) -> list[dict[str, Any]]:
+    """Every attempt of ``stage`` with the replans decided after it (trigger, decision, veto).
+
+    The i-th replan the trace records for the stage follows its i-th attempt;
+    a refused one after the last attempt stays with that attempt.
+    """
+    rows = [{"attempt": a.attempt, "status": a.status, "duration_ms": a.duration_ms, "empty": a.empty, "replans": []}
+            for a in attempts]
+    for index, replan in enumerate(r for r in replans if r.stage == stage):
+        if rows:
+            rows[min(index, len(rows) - 1)]["replans"].append(_replan_row(replan))
+    return rows
+
+
+def _replan_row(replan: ReplanRecord) -> dict[str, Any]:
+    row = {"trigger": replan.trigger, "decision": replan.decision, "approved": replan.approved,
+           "reason": replan.reason}
+    if replan.veto:
+        row["veto"] = replan.veto
+    return row
+
+
+def with_attempts(rows: list[dict[str, Any]], baseline: dict[str, list[AttemptSnapshot]],
+                  candidate: dict[str, list[AttemptSnapshot]], baseline_replans: list[ReplanRecord],
+                  candidate_replans: list[ReplanRecord]) -> list[dict[str, Any]]:
+    """``compare_traces`` rows with ``attempts: {baseline: [...], candidate: [...]}`` (a side absent when it did not run)."""
+    for row in rows:
+        stage, sides = row["stage"], {}
+        if stage in baseline:
+            sides["baseline"] = attempt_rows(stage, baseline[stage], baseline_replans)
+        if stage in candidate:
+            sides["candidate"] = attempt_rows(stage, candidate[stage], candidate_replans)
+        row["attempts"] = sides
+        row["attempts_changed"] = len(sides.get("baseline", [])) != len(sides.get("candidate", []))
+    return rows

@@ -19,6 +19,7 @@ from pygments.lexers import JsonLexer
 
 from access.tenancy import TenantScope
 from inspector import selectors, trace_panels
+from inspector.comparison_attempts import trace_compare_with_attempts
 from inspector.contracts import STAGE_ORDER
 from inspector.models import StageRun, Trace
 from kernel.errors import ServiceError
@@ -120,8 +121,8 @@ def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> di
     comparison, error = None, ""
     if baseline_id:
         try:
-            comparison = selectors.trace_compare(trace_id=trace.trace_id, baseline_id=baseline_id, scope=scope,
-                                                 tenant=trace.tenant_id)
+            comparison = trace_compare_with_attempts(trace_id=trace.trace_id, baseline_id=baseline_id, scope=scope,
+                                                     tenant=trace.tenant_id)
         except ServiceError as exc:
             error = exc.message
     analysis = (trace_panels.provide(trace_panels.LATEST_ANALYSIS, baseline_id, trace.trace_id, trace.tenant_id)

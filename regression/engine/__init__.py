@@ -1,8 +1,10 @@
 """Pure stage comparison engine (SPEC §5): no ORM, no I/O; see docs/regression-scoring.md."""
 
+from inspector.trace_comparison import AttemptSnapshot
 from regression.engine.contracts import (
     Issue,
     PairResult,
+    ReplanRecord,
     ScoringConfig,
     ScoringOptions,
     StageResult,
@@ -13,8 +15,10 @@ from regression.engine.contracts import (
 from regression.engine.scoring import compare_pair, compare_stage
 
 __all__ = [
+    "AttemptSnapshot",
     "Issue",
     "PairResult",
+    "ReplanRecord",
     "ScoringConfig",
     "ScoringOptions",
     "StageResult",

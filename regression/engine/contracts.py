@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from inspector.structural_diff import DEFAULT_IGNORE_KEYS, DEFAULT_LIST_KEYS, DEFAULT_VOLATILE_PATTERNS, DiffOptions
-from inspector.trace_comparison import StageSnapshot
+from inspector.trace_comparison import DEFAULT_RESULT_KEYS, ReplanRecord, StageSnapshot
 from kernel.contracts import Contract
 
 Presence = Literal["both", "baseline_only", "candidate_only"]
@@ -26,6 +26,17 @@ class TraceSnapshot(Contract):
     trace_id: str = ""
     stages: dict[str, StageSnapshot] = Field(default_factory=dict)
     route: str = ""
+    # The control loop's decisions (metadata["replans"]), in order.
+    replans: list[ReplanRecord] = Field(default_factory=list)
+    # Every attempt of every stage, retries included; 0 = the sum of the stages' attempts.
+    total_duration_ms: int = Field(default=0, ge=0)
+
+    def total_ms(self) -> int:
+        """The time the stages took, retries included."""
+        return self.total_duration_ms or sum(a.duration_ms for s in self.stages.values() for a in s.all_attempts())
+
+    def retried(self) -> bool:
+        return any(len(s.all_attempts()) > 1 for s in self.stages.values())
 
     @model_validator(mode="after")
     def _keys_name_their_stage(self) -> TraceSnapshot:
@@ -69,6 +80,15 @@ class ScoringConfig(Contract):
     duration_severe_penalty: int = Field(default=30, ge=0)
     plan_kind_penalty: int = Field(default=100, ge=0)
     plan_intent_penalty: int = Field(default=100, ge=0)
+    # Replans (regression/engine/replans.py). A candidate that newly needs one is
+    # at least WARN on its own: replan_new_penalty >= warn_at by default.
+    replan_new_penalty: int = Field(default=25, ge=0)
+    replan_new_cap: int = Field(default=50, ge=0)
+    replan_refused_penalty: int = Field(default=50, ge=0)
+    replan_outcome_penalty: int = Field(default=40, ge=0)
+    # Keys under a stage's ``result`` whose lists/mappings hold what it found;
+    # one going from non-empty to empty is result_newly_empty.
+    result_keys: list[str] = Field(default_factory=lambda: list(DEFAULT_RESULT_KEYS))
     warn_at: int = Field(default=20, ge=0, le=100)
     fail_at: int = Field(default=50, ge=0, le=100)
     volatile_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_VOLATILE_PATTERNS))

@@ -15,6 +15,7 @@ from typing import Any
 from jsonpointer import escape
 
 from inspector.structural_diff import stage_output_diff
+from inspector.trace_comparison import result_size
 from regression.engine.contracts import CountDelta, DurationDelta, Issue, ScoringConfig, StageSnapshot
 
 _ISSUE_KIND = {"add": "output_added", "remove": "output_removed", "replace": "output_changed"}
@@ -96,6 +97,28 @@ def empty_flags(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringCon
             f.add(pointer, "empty_flag_set", before, after, f"{flag} is newly set.", cfg.empty_flag_penalty)
 
 
+def result_emptiness(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    """What the stage found (lists/mappings under ``result_keys``) went from some to none, flagged or not.
+
+    Runs after ``empty_flags``: when the stage set ``result_empty`` itself, that
+    issue already says it, so the finding is not counted twice.
+    """
+    if any(issue.kind == "result_newly_empty" for issue in f.issues):
+        return
+    result_b, result_c = b.output.get("result"), c.output.get("result")
+    before = result_size(result_b, cfg.result_keys)
+    if not before:  # the baseline found nothing either, or its result has none of the keys
+        return
+    after = result_size(result_c, cfg.result_keys)
+    if after:  # None (the keys are gone) counts as empty, as 0 does
+        return
+    keys = [k for k in cfg.result_keys if isinstance(result_b, dict) and isinstance(result_b.get(k), list | dict)]
+    pointer = f"/result/{escape(keys[0])}"
+    f.add(pointer, "result_newly_empty", before, after or 0,
+          f"result is newly empty: {', '.join(keys)} held {before} item(s), now none "
+          f"(the stage did not set empty_flags.result_empty).", cfg.result_empty_penalty, critical=True)
+
+
 def counts(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, CountDelta]:
     """Penalise counts that moved by ≥ count_change_pct (capped) or fell to zero; missing keys count as 0."""
     deltas: dict[str, CountDelta] = {}
@@ -133,21 +156,26 @@ def references(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConf
 
 def duration(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> DurationDelta:
     """Penalise a slowdown only when it is large both relatively and absolutely, so fast-stage jitter never counts."""
-    delta = c.duration_ms - b.duration_ms
-    pct = None if b.duration_ms == 0 else round(100.0 * delta / b.duration_ms, 2)
-    result = DurationDelta(baseline=b.duration_ms, candidate=c.duration_ms, delta_ms=delta, delta_pct=pct)
+    return slowdown(f, b.duration_ms, c.duration_ms, cfg)
+
+
+def slowdown(f: Findings, before: int, after: int, cfg: ScoringConfig, *, metric: str = "duration_ms",
+             pointer: str = "/duration_ms", kind: str = "duration_slower", what: str = "took") -> DurationDelta:
+    """The duration rule for any pair of millisecond totals (a stage's, or a trace's with retries)."""
+    delta = after - before
+    pct = None if before == 0 else round(100.0 * delta / before, 2)
+    result = DurationDelta(baseline=before, candidate=after, delta_ms=delta, delta_pct=pct)
     significant = abs(delta) >= cfg.duration_min_ms and (pct is None or abs(pct) >= cfg.duration_min_pct)
     if not significant or delta == 0:
         return result
     if delta < 0:
-        f.improvements.append(f"faster by {-delta} ms")
+        f.improvements.append(f"faster by {-delta} ms" if what == "took" else f"{what} faster by {-delta} ms")
         return result
-    if f.within_noise("duration_ms", delta):
+    if f.within_noise(metric, delta):
         return result
     severe = pct is None or pct >= cfg.duration_severe_pct
     shown = "from 0 ms" if pct is None else f"{pct:+g}%"
-    f.add("/duration_ms", "duration_slower", b.duration_ms, c.duration_ms,
-          f"took {c.duration_ms} ms instead of {b.duration_ms} ms (+{delta} ms, {shown}).",
+    f.add(pointer, kind, before, after, f"{what} {after} ms instead of {before} ms (+{delta} ms, {shown}).",
           cfg.duration_severe_penalty if severe else cfg.duration_penalty)
     return result
 

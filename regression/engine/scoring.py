@@ -9,13 +9,14 @@ score is its worst stage's; the verdict follows ``ScoringConfig.warn_at`` /
 from __future__ import annotations
 
 from inspector.contracts import STAGE_INDEX
-from regression.engine import rules
+from regression.engine import replans, rules
 from regression.engine.contracts import (
     CountDelta,
     DurationDelta,
     Issue,
     OutputDiff,
     PairResult,
+    ReplanRecord,
     ScoringConfig,
     StageResult,
     StageSnapshot,
@@ -31,12 +32,14 @@ def compare_stage(
     candidate: StageSnapshot | None,
     config: ScoringConfig | None = None,
     noise: dict[str, float] | None = None,
+    candidate_replans: list[ReplanRecord] | None = None,
 ) -> StageResult:
     """Score one stage present on at least one side.
 
     ``noise`` maps a metric to the spread (max - min) of the baseline runs:
     ``duration_ms``, ``references_count`` (or ``references``) and
     ``counts.<key>`` (or the bare ``<key>``). A delta within it is not penalised.
+    ``candidate_replans`` (the candidate trace's) name the replan behind a new attempt.
     """
     config = config or ScoringConfig()
     if baseline is None and candidate is None:
@@ -54,6 +57,8 @@ def compare_stage(
     rules.messages(findings, baseline, candidate, config, "errors")
     rules.messages(findings, baseline, candidate, config, "warnings")
     rules.empty_flags(findings, baseline, candidate, config)
+    rules.result_emptiness(findings, baseline, candidate, config)
+    replans.stage_attempts(findings, baseline, candidate, config, candidate_replans or [])
     count_deltas = rules.counts(findings, baseline, candidate, config)
     rules.references(findings, baseline, candidate, config)
     duration = rules.duration(findings, baseline, candidate, config)
@@ -84,14 +89,23 @@ def compare_pair(
     noise = noise or {}
     names = sorted(set(baseline.stages) | set(candidate.stages), key=_pipeline_position)
     stages = [
-        compare_stage(baseline.stages.get(name), candidate.stages.get(name), config, noise.get(name))
+        compare_stage(baseline.stages.get(name), candidate.stages.get(name), config, noise.get(name),
+                      candidate.replans)
         for name in names
     ]
-    route_issues = _route_issues(baseline, candidate, config)
-    issues = [issue for stage in stages for issue in stage.issues] + route_issues
-    score = max([stage.score for stage in stages] + [_stage_score(route_issues)])
-    critical = [issue for issue in issues if issue.critical]
+    loop_issues = replans.refused(baseline, candidate, config) + replans.outcome_changed(baseline, candidate, config)
+    trace = replans.total_duration(baseline, candidate, config, noise.get(replans.TRACE, {}))
+    trace_issues = _route_issues(baseline, candidate, config) + _into_stages(stages, loop_issues) + trace.issues
+    issues = [issue for stage in stages for issue in stage.issues] + trace_issues
+    score = max([stage.score for stage in stages] + [_stage_score(trace_issues)])
+    # A refused replan explains the other findings, so it is read first.
+    critical = sorted((issue for issue in issues if issue.critical), key=lambda i: i.kind != "replan_refused")
     notes = _notes(stages, statistics_inconclusive)
+    notes += [f"{replans.TRACE}: improvement: {text}" for text in trace.improvements]
+    notes += [f"{replans.TRACE}: not penalised, {text}" for text in trace.noise_ignored]
+    refusals = [issue.message for issue in loop_issues if issue.kind == "replan_refused"]
+    if refusals:
+        notes.insert(0, replans.CONTROL_LOOP_NOTE.format(issues="; ".join(refusals)))
     return PairResult(
         score=score,
         verdict=_verdict(score, bool(critical), statistics_inconclusive, config),
@@ -126,6 +140,20 @@ def _one_sided(baseline: StageSnapshot | None, candidate: StageSnapshot | None, 
         presence = "candidate_only"
     return StageResult(stage=present.stage, presence=presence, score=_stage_score([issue]), issues=[issue],
                        duration=duration, counts=counts)
+
+
+def _into_stages(stages: list[StageResult], issues: list[Issue]) -> list[Issue]:
+    """Add each issue to its stage's result (rescoring it); those of a stage not compared are returned."""
+    by_name = {stage.stage: stage for stage in stages}
+    rest = []
+    for issue in issues:
+        stage = by_name.get(issue.stage)
+        if stage is None:
+            rest.append(issue)
+            continue
+        stage.issues.append(issue)
+        stage.score = _stage_score(stage.issues)
+    return rest
 
 
 def _route_issues(baseline: TraceSnapshot, candidate: TraceSnapshot, config: ScoringConfig) -> list[Issue]:
