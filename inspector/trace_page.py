@@ -7,6 +7,7 @@ grouping of attempts under their stage.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from kernel.errors import ServiceError
 _FORMATTER = HtmlFormatter(nowrap=True)
 _LEXER = JsonLexer()
 REFERENCE_PREVIEW = 5
+OPERATIONS_SHOWN = 50  # the compare page lists the first ones; the diff API has up to 500
 
 
 def highlighted(text: str) -> SafeString:
@@ -111,6 +113,22 @@ def page_context(trace: Trace) -> dict[str, Any]:
     }
 
 
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A comparison row as the compare page prints it: both sides' attempts, operation values as short JSON."""
+    row = dict(row)
+    row["attempt_sides"] = list(row.get("attempts", {}).items())
+    for op in (row.get("output_diff") or {}).get("operations", [])[:OPERATIONS_SHOWN]:
+        for side in ("before", "after"):
+            if side in op:
+                op[f"{side}_text"] = _short_json(op[side])
+    return row
+
+
+def _short_json(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> dict[str, Any]:
     """What the compare page (``admin/inspector/trace/compare.html``) shows: ``trace`` against ``baseline_id``.
 
@@ -125,6 +143,8 @@ def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> di
                                                      tenant=trace.tenant_id)
         except ServiceError as exc:
             error = exc.message
+    if comparison:
+        comparison["stages"] = [_shown(row) for row in comparison["stages"]]
     analysis = (trace_panels.provide(trace_panels.LATEST_ANALYSIS, baseline_id, trace.trace_id, trace.tenant_id)
                 if comparison else None)
     return {

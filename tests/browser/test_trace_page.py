@@ -191,3 +191,29 @@ def test_compare_page_shows_the_regression_analysis(staff_page, live_server, pip
     expect(analysis).to_contain_text("FAIL")
     expect(analysis).to_contain_text("critical")
     expect(analysis.locator("code").first).to_contain_text("/")
+
+
+def test_compare_page_shows_every_attempt_and_both_values_of_a_change(staff_page, live_server, transactional_db):
+    """Issue 16: a candidate that newly needs a retry showed `ok → ok`; a change showed only its new value."""
+    reference_assets_install()
+    baseline = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 last 4 days", test_mode=True))
+    candidate = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 today", test_mode=True))
+    assert candidate.stage_runs.filter(stage="execute").count() == 2
+    page = staff_page
+    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[candidate.pk])
+              + f"?baseline={baseline.trace_id}")
+
+    execute = page.get_by_test_id("diff-table").locator('tr[data-stage="execute"]')
+    attempts = execute.get_by_test_id("attempts")
+    expect(attempts).to_contain_text("1 → 2 attempts")
+    expect(attempts.locator('[data-side="baseline"] li')).to_have_count(1)
+    candidate_attempts = attempts.locator('[data-side="candidate"] li')
+    expect(candidate_attempts).to_have_count(2)
+    expect(candidate_attempts.first).to_contain_text("attempt 1: warning, empty")
+    expect(candidate_attempts.first).to_contain_text("replan on empty_result → auto_retry")
+    expect(candidate_attempts.nth(1)).to_contain_text("attempt 2: ok")
+    replace = page.get_by_test_id("diff-table").locator(".ops-ops li", has_text="replace").first
+    expect(replace.locator(".ops-before")).not_to_be_empty()
+    expect(replace).to_contain_text(" → ")
+    before, after = replace.locator(".ops-before").inner_text(), replace.locator(".ops-after").inner_text()
+    assert before and after and before != after
