@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from inspector.trace_comparison import AttemptSnapshot
-from regression.engine.contracts import Issue, ReplanRecord, ScoringConfig, StageSnapshot, TraceSnapshot
+from regression.engine.contracts import DurationDelta, Issue, ReplanRecord, ScoringConfig, StageSnapshot, TraceSnapshot
 from regression.engine.rules import Findings, _charge, slowdown
 
 # Trace-level findings (total duration) are reported under this name.
@@ -73,19 +73,20 @@ def outcome_changed(baseline: TraceSnapshot, candidate: TraceSnapshot, cfg: Scor
 
 
 def total_duration(baseline: TraceSnapshot, candidate: TraceSnapshot, cfg: ScoringConfig,
-                   noise: dict[str, float]) -> Findings:
+                   noise: dict[str, float]) -> tuple[Findings, DurationDelta]:
     """The stages' time with every retry, by the duration rule's thresholds and the noise floor.
 
     Without a retry on either side the stage rows already explain the total, so
     the rule is skipped and a slowdown is not reported twice.
     """
     f = Findings(stage=TRACE, noise=dict(noise))
+    before, after = baseline.total_ms(), candidate.total_ms()
+    delta = DurationDelta(baseline=before, candidate=after, delta_ms=after - before, delta_pct=None)
     if baseline.retried() or candidate.retried():
         retries = sum(len(s.all_attempts()) - 1 for s in candidate.stages.values())
-        slowdown(f, baseline.total_ms(), candidate.total_ms(), cfg, metric="total_duration_ms",
-                 pointer="/total_duration_ms", kind="total_duration_slower",
-                 what=f"all stages with retries ({retries} in the candidate) took")
-    return f
+        delta = slowdown(f, before, after, cfg, metric="total_duration_ms", pointer="/total_duration_ms",
+                         kind="total_duration_slower", what=f"all stages with retries ({retries} in the candidate) took")
+    return f, delta
 
 
 def _new_entries(baseline: list[ReplanRecord], candidate: list[ReplanRecord], keep, key):

@@ -94,15 +94,20 @@ def compare_pair(
         for name in names
     ]
     loop_issues = replans.refused(baseline, candidate, config) + replans.outcome_changed(baseline, candidate, config)
-    trace = replans.total_duration(baseline, candidate, config, noise.get(replans.TRACE, {}))
-    trace_issues = _route_issues(baseline, candidate, config) + _into_stages(stages, loop_issues) + trace.issues
+    trace, total = replans.total_duration(baseline, candidate, config, noise.get(replans.TRACE, {}))
+    if trace.issues:
+        # A row of its own, so stored analyses (stage_results) keep the finding and its numbers.
+        stages.append(StageResult(stage=replans.TRACE, presence="both", score=_stage_score(trace.issues),
+                                  issues=trace.issues, duration=total, noise_ignored=trace.noise_ignored))
+    trace_issues = _route_issues(baseline, candidate, config) + _into_stages(stages, loop_issues)
     issues = [issue for stage in stages for issue in stage.issues] + trace_issues
     score = max([stage.score for stage in stages] + [_stage_score(trace_issues)])
     # A refused replan explains the other findings, so it is read first.
     critical = sorted((issue for issue in issues if issue.critical), key=lambda i: i.kind != "replan_refused")
     notes = _notes(stages, statistics_inconclusive)
     notes += [f"{replans.TRACE}: improvement: {text}" for text in trace.improvements]
-    notes += [f"{replans.TRACE}: not penalised, {text}" for text in trace.noise_ignored]
+    if not trace.issues:
+        notes += [f"{replans.TRACE}: not penalised, {text}" for text in trace.noise_ignored]
     refusals = [issue.message for issue in loop_issues if issue.kind == "replan_refused"]
     if refusals:
         notes.insert(0, replans.CONTROL_LOOP_NOTE.format(issues="; ".join(refusals)))

@@ -161,6 +161,10 @@ def test_an_outcome_the_baseline_had_is_not_an_issue_and_a_vetoed_one_is_only_re
 
 # --- total duration with retries ---------------------------------------------------------------
 
+# The duration rule's floor at the millisecond scale of these snapshots (its default is for live runs).
+MS_SCALE = ScoringConfig(duration_min_ms=50)
+
+
 def _retried(first_ms=20, total=0):
     return with_execute(pipeline(), attempts(pipeline().stages["execute"], ("ok", first_ms, True), ("ok", 400, False)),
                         replans=[retry()], total=total)
@@ -168,7 +172,7 @@ def _retried(first_ms=20, total=0):
 
 def test_total_duration_with_retries_uses_the_duration_thresholds():
     base = pipeline()  # 650 ms over its stages
-    result = compare_pair(base, _retried(first_ms=700))
+    result = compare_pair(base, _retried(first_ms=700), MS_SCALE)
 
     slower = [i for i in result.issues if i.kind == "total_duration_slower"]
     assert [(i.stage, i.pointer, i.baseline, i.candidate, i.penalty) for i in slower] == [
@@ -177,17 +181,19 @@ def test_total_duration_with_retries_uses_the_duration_thresholds():
 
 
 def test_total_duration_inside_the_noise_floor_is_not_penalised():
-    result = compare_pair(pipeline(), _retried(first_ms=700), noise={"trace": {"total_duration_ms": 800.0}})
+    result = compare_pair(pipeline(), _retried(first_ms=700), MS_SCALE, noise={"trace": {"total_duration_ms": 800.0}})
 
     assert not [i for i in result.issues if i.kind == "total_duration_slower"]
     assert any(note.startswith("trace: not penalised, total_duration_ms") for note in result.notes)
 
 
 def test_total_duration_below_the_thresholds_or_without_retries_is_not_scored():
-    assert not [i for i in compare_pair(pipeline(), _retried(first_ms=20)).issues
+    assert not [i for i in compare_pair(pipeline(), _retried(first_ms=20), MS_SCALE).issues
                 if i.kind == "total_duration_slower"]  # +20 ms
+    assert not [i for i in compare_pair(pipeline(), _retried(first_ms=700)).issues
+                if i.kind == "total_duration_slower"]  # +700 ms is below the default floor
     slow = pipeline(durations=(120, 30, 1400, 80, 20))
-    assert [i.kind for i in compare_pair(pipeline(), slow).issues] == ["duration_slower"]  # the stage row says it
+    assert [i.kind for i in compare_pair(pipeline(), slow, MS_SCALE).issues] == ["duration_slower"]  # the stage row
 
 
 def test_a_recorded_total_wins_over_the_stage_sum():
@@ -234,3 +240,13 @@ def test_result_keys_are_configurable():
     assert compare_pair(before, after).critical_issues == []
     assert [i.kind for i in compare_pair(before, after, ScoringConfig(result_keys=["hits"])).critical_issues] == [
         "result_newly_empty"]
+
+
+def test_the_total_duration_finding_is_a_row_of_its_own_so_stored_analyses_keep_it():
+    result = compare_pair(pipeline(), _retried(first_ms=700), MS_SCALE)
+
+    row = result.stages[-1]
+    assert (row.stage, row.presence, row.score, [i.kind for i in row.issues]) == (
+        "trace", "both", 30, ["total_duration_slower"])
+    assert (row.duration.baseline, row.duration.candidate, row.duration.delta_ms) == (650, 1350, 700)
+    assert [stage.stage for stage in compare_pair(pipeline(), pipeline()).stages][-1] == "present"
