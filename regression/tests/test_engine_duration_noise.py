@@ -7,9 +7,13 @@ import pytest
 from regression.engine import ScoringConfig, compare_pair, compare_stage
 from regression.tests.test_engine_factories import pipeline, snapshot, trace
 
+# The default floor is 1000 ms (a single live run jitters by hundreds of ms); these tests
+# exercise the rule's mechanics at the millisecond scale of their snapshots.
+MS_SCALE = ScoringConfig.from_overrides({"duration_min_ms": 50})
+
 
 def _duration_penalty(before: int, after: int, config: ScoringConfig | None = None) -> int:
-    result = compare_stage(snapshot(duration_ms=before), snapshot(duration_ms=after), config)
+    result = compare_stage(snapshot(duration_ms=before), snapshot(duration_ms=after), config or MS_SCALE)
     return sum(issue.penalty for issue in result.issues if issue.kind == "duration_slower")
 
 
@@ -36,6 +40,15 @@ def test_fast_stage_jitter_never_counts():
     assert _duration_penalty(200, 220) == 0
 
 
+def test_by_default_a_single_pair_needs_a_second_of_slowdown():
+    # Measured on the reference pipeline: one stage of 40 identical runs took 11-504 ms.
+    default = ScoringConfig()
+    assert default.duration_min_ms == 1000
+    assert _duration_penalty(16, 504, default) == 0
+    assert _duration_penalty(2000, 2999, default) == 0
+    assert _duration_penalty(2000, 3000, default) == 20
+
+
 def test_duration_thresholds_are_configurable():
     config = ScoringConfig.from_overrides({"duration_min_pct": 10, "duration_min_ms": 5})
 
@@ -43,7 +56,7 @@ def test_duration_thresholds_are_configurable():
 
 
 def test_duration_delta_is_reported_absolute_and_percent():
-    result = compare_stage(snapshot(duration_ms=200), snapshot(duration_ms=500))
+    result = compare_stage(snapshot(duration_ms=200), snapshot(duration_ms=500), MS_SCALE)
 
     assert result.duration.model_dump() == {"baseline": 200, "candidate": 500, "delta_ms": 300, "delta_pct": 150.0}
     assert result.issues[0].pointer == "/duration_ms"
@@ -61,7 +74,7 @@ def test_same_deterministic_question_run_twice_scores_zero():
 def test_duration_within_baseline_spread_is_not_penalised_and_noted():
     base, cand = trace(snapshot(duration_ms=400)), trace(snapshot(duration_ms=700))
 
-    result = compare_pair(base, cand, noise={"execute": {"duration_ms": 350.0}})
+    result = compare_pair(base, cand, MS_SCALE, noise={"execute": {"duration_ms": 350.0}})
 
     assert result.score == 0 and result.verdict == "PASS"
     assert result.stages[0].noise_ignored == ["duration_ms: change of +300 is within the baseline spread of 350"]
@@ -71,7 +84,7 @@ def test_duration_within_baseline_spread_is_not_penalised_and_noted():
 def test_duration_beyond_baseline_spread_is_penalised():
     base, cand = trace(snapshot(duration_ms=400)), trace(snapshot(duration_ms=700))
 
-    result = compare_pair(base, cand, noise={"execute": {"duration_ms": 100.0}})
+    result = compare_pair(base, cand, MS_SCALE, noise={"execute": {"duration_ms": 100.0}})
 
     assert result.score == 20 and result.stages[0].noise_ignored == []
 
@@ -101,6 +114,6 @@ def test_noise_accepts_bare_count_and_references_metric_names():
 def test_noise_for_another_stage_does_not_apply():
     base, cand = trace(snapshot(duration_ms=400)), trace(snapshot(duration_ms=700))
 
-    result = compare_pair(base, cand, noise={"compose": {"duration_ms": 1000.0}})
+    result = compare_pair(base, cand, MS_SCALE, noise={"compose": {"duration_ms": 1000.0}})
 
     assert result.score == 20

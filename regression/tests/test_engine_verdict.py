@@ -26,7 +26,7 @@ def test_verdict_boundaries(score, verdict):
 
 def test_penalties_of_several_rules_add_up_to_the_boundary():
     # 20 (status) + 10 (warning) + 10 (count) + 9 (duration) = 49 → WARN; one more point → FAIL.
-    overrides = {"duration_penalty": 9}
+    overrides = {"duration_penalty": 9, "duration_min_ms": 50}
     base = trace(snapshot(counts={"rows": 10}, duration_ms=100))
     cand = trace(snapshot(status="warning", warnings=["w"], counts={"rows": 20}, duration_ms=160))
 

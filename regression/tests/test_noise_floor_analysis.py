@@ -33,7 +33,8 @@ def _runs(prefix: str, durations: list[int]) -> list[str]:
 def _analyse(candidate_ms: int) -> RegressionAnalysis:
     baseline = _runs("base", BASELINE_MS)
     candidate = _runs(f"cand{candidate_ms}", [candidate_ms] * len(BASELINE_MS))
-    analysis = analysis_request(baseline_trace_ids=baseline, candidate_trace_ids=candidate)
+    analysis = analysis_request(baseline_trace_ids=baseline, candidate_trace_ids=candidate,
+                                options={"duration_min_ms": 50})  # these runs are milliseconds apart
     analysis_execute(analysis_id=analysis.pk)
     analysis.refresh_from_db()
     assert analysis.kind == "group" and analysis.status == "completed"
