@@ -15,7 +15,7 @@ from _django import bench_parser, benchmark_database, percentile, run_here_or_on
 
 
 def pure_decisions_per_second(count: int) -> float:
-    from controlloop.contracts import SEVERITIES, DecisionInput, PastReplan, ReplanTrigger
+    from controlloop.contracts import SEVERITIES, BreakerState, DecisionInput, PastReplan, ReplanTrigger
     from controlloop.decisions import decide, default_policy
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,7 +26,7 @@ def pure_decisions_per_second(count: int) -> float:
     inputs = [
         DecisionInput(trigger=triggers[i % len(triggers)], policy=policy, now=now,
                       trace_replans=[PastReplan(timestamp=now - timedelta(seconds=10 * j)) for j in range(i % 3)],
-                      policy_outcomes=[bool((i + j) % 3) for j in range(i % 12)],
+                      breaker=BreakerState(outcomes=[bool((i + j) % 3) for j in range(i % 12)]),
                       plan={"intent": "event_history", "params": {"days": 1, "limit": 50, "environment": "prod"}})
         for i in range(200)
     ]
