@@ -118,5 +118,5 @@ def latest_pair_analysis(baseline_id: str, candidate_id: str, tenant_id: str) ->
             .filter(status="completed", kind="pair", tenant_id=tenant_id,
                     baseline_trace_ids=[baseline_id], candidate_trace_ids=[candidate_id])
             .only("id", "baseline_trace_ids", "candidate_trace_ids", "score", "verdict", "critical_issues",
-                  "stage_results", "created_at")
+                  "stage_results", "notes", "created_at")
             .order_by("-created_at").first())

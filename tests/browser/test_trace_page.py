@@ -217,3 +217,26 @@ def test_compare_page_shows_every_attempt_and_both_values_of_a_change(staff_page
     expect(replace).to_contain_text(" → ")
     before, after = replace.locator(".ops-before").inner_text(), replace.locator(".ops-after").inner_text()
     assert before and after and before != after
+
+
+def test_compare_page_says_a_refused_retry_comes_from_the_control_loop(staff_page, live_server, transactional_db):
+    from regression.services import analysis_request
+    from tests.pipeline.test_control_loop_isolation import EMPTY_THEN_FOUND, LIVE_TENANT, open_live_breaker
+
+    reference_assets_install()
+    baseline = pipeline_run(context=ExecutionContext(question=EMPTY_THEN_FOUND, tenant_id=LIVE_TENANT, test_mode=True))
+    open_live_breaker()
+    candidate = pipeline_run(context=ExecutionContext(question=EMPTY_THEN_FOUND, tenant_id=LIVE_TENANT))
+    analysis_request(baseline_trace_ids=[baseline.trace_id], candidate_trace_ids=[candidate.trace_id])
+    page = staff_page
+    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[candidate.pk])
+              + f"?baseline={baseline.trace_id}")
+
+    analysis = page.get_by_test_id("analysis")
+    expect(analysis).to_contain_text("FAIL")
+    expect(page.get_by_test_id("analysis-notes").locator("li").first).to_contain_text(
+        "the difference comes from the control loop, not the asset")
+    expect(analysis).to_contain_text("execute retry refused: breaker_open")
+    attempts = page.get_by_test_id("diff-table").locator('tr[data-stage="execute"]').get_by_test_id("attempts")
+    expect(attempts).to_contain_text("2 → 1 attempts")
+    expect(attempts.locator('[data-side="candidate"] li').first).to_contain_text("refused: breaker_open")

@@ -67,3 +67,24 @@ def test_the_same_run_twice_still_passes():
     snapshots = trace_snapshots([first.trace_id, second.trace_id], tenant_id=first.tenant_id)
     result = compare_pair(snapshots[first.trace_id], snapshots[second.trace_id])
     assert result.verdict == "PASS" and not [i for i in result.issues if i.kind.startswith("replan")]
+
+
+def test_a_retry_the_live_breaker_refused_is_blamed_on_the_control_loop(django_capture_on_commit_callbacks):
+    from regression.services import analysis_request
+    from tests.pipeline.test_control_loop_isolation import EMPTY_THEN_FOUND, LIVE_TENANT, open_live_breaker
+
+    baseline = pipeline_run(context=ExecutionContext(question=EMPTY_THEN_FOUND, tenant_id=LIVE_TENANT, test_mode=True))
+    open_live_breaker()
+    candidate = pipeline_run(context=ExecutionContext(question=EMPTY_THEN_FOUND, tenant_id=LIVE_TENANT))
+    assert candidate.metadata["replans"][0]["veto"] == "breaker_open"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis = analysis_request(baseline_trace_ids=[baseline.trace_id], candidate_trace_ids=[candidate.trace_id])
+    analysis.refresh_from_db()
+
+    assert analysis.verdict == "FAIL"
+    first = analysis.critical_issues[0]
+    assert first["kind"] == "replan_refused" and first["stage"] == "execute"
+    assert first["message"].startswith("execute retry refused: breaker_open — ")
+    assert analysis.notes[0].startswith("the difference comes from the control loop, not the asset: execute retry "
+                                        "refused: breaker_open")
