@@ -43,7 +43,14 @@ from inspector.models import Asset
 from inspector.pipeline.runner import pipeline_run
 from opsproject.middleware import NUL_REFUSED
 from regression.models import GoldenQuery
-from regression.services import analysis_request, golden_query_run, golden_query_set_baseline
+from regression.services import (
+    analysis_request,
+    golden_query_run,
+    golden_query_set_baseline,
+    suite_record_baseline,
+    suite_run_execute,
+)
+from regression.suite_models import GoldenSuite, SuiteItem
 from testkit.factories import UserFactory
 
 EXAMPLES = int(os.environ.get("OPS_FUZZ_EXAMPLES", "12"))
@@ -106,6 +113,10 @@ def stored_data(db, reference_assets) -> dict[str, str]:
     golden_query_set_baseline(golden_query=golden, trace_id=t1)
     run = golden_query_run(golden_query=golden, enqueue=False)
     analysis = analysis_request(baseline_trace_ids=[t1], candidate_trace_ids=[t2])
+    suite = GoldenSuite.objects.create(name="fuzz-suite", repeats=1)
+    item = SuiteItem.objects.create(suite=suite, name="fuzz-item", question=QUESTION)
+    suite_run = suite_record_baseline(suite=suite, enqueue=False)
+    suite_run_execute(run_id=suite_run.pk)
     yield {
         "trace_id": t1,
         "stage": "execute",
@@ -115,6 +126,9 @@ def stored_data(db, reference_assets) -> dict[str, str]:
         "/controlloop/policies/": str(ReplanPolicy.objects.values_list("pk", flat=True).first()),
         "/inspector/regression/golden-queries/": str(golden.pk),
         "/inspector/regression/runs/": str(run.pk),
+        "/inspector/regression/suites/": str(suite.pk),
+        "item_id": str(item.pk),
+        "run_id": str(suite_run.pk),
     }
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
