@@ -2,7 +2,7 @@ import django_filters
 
 from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
 from controlloop.models import ReplanEvent
-from inspector.filters import UtcIsoDateTimeFilter
+from inspector.filters import StrictBooleanFilter, UtcIsoDateTimeFilter
 
 
 class ReplanEventFilter(django_filters.FilterSet):
@@ -12,11 +12,13 @@ class ReplanEventFilter(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(choices=[(s, s) for s in SEVERITIES])
     decision = django_filters.MultipleChoiceFilter(choices=[(d, d) for d in DECISIONS])
     kind = django_filters.ChoiceFilter(choices=ReplanEvent.Kind.choices)
-    approved = django_filters.BooleanFilter()
+    approved = StrictBooleanFilter()
+    isolated = StrictBooleanFilter(
+        help_text="true: decided inside test-mode runs against a snapshot; false: live traffic, what breakers count.")
 
     class Meta:
         model = ReplanEvent
-        fields = ["trace", "tenant", "trigger_type", "severity", "decision", "kind", "approved"]
+        fields = ["trace", "tenant", "trigger_type", "severity", "decision", "kind", "approved", "isolated"]
 
 
 ReplanEventFilter.base_filters["from"] = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -17,7 +17,8 @@ class ReplanPolicySerializer(serializers.ModelSerializer):
         model = ReplanPolicy
         fields = ["id", "name", "tenant_id", "is_default", "max_replans", "allowed_triggers", "min_severity",
                   "min_interval_seconds", "cooling_period_seconds", "rules", "breaker_window",
-                  "breaker_min_samples", "breaker_failure_ratio", "breaker_cooldown_seconds", "created_at", "updated_at"]
+                  "breaker_min_samples", "breaker_failure_ratio", "breaker_cooldown_seconds", "version", "created_at",
+                  "updated_at"]
         read_only_fields = fields
 
 
@@ -52,4 +53,5 @@ class ReplanEventSerializer(serializers.ModelSerializer):
         model = ReplanEvent
         fields = ["id", "kind", "trace_id", "tenant_id", "policy", "request_id", "trigger_type", "stage_name",
                   "severity", "trigger_reason", "trigger_raw", "decision", "approved", "veto", "reason", "attempt",
-                  "max_attempts", "scope", "patch_before", "patch_after", "json_patch", "outcome", "created_at"]
+                  "max_attempts", "scope", "patch_before", "patch_after", "json_patch", "outcome", "policy_version",
+                  "breaker_state", "isolated", "created_at"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
@@ -33,17 +34,39 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``); anything else is a 400, not a filter silently dropped."""
+
+    widget = forms.TextInput  # NullBooleanSelect would turn an unknown value into "no filter" before to_python
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        return None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class TraceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the question, or an exact trace id.")
     tenant = django_filters.CharFilter(field_name="tenant_id")
     status = django_filters.ChoiceFilter(choices=TraceStatus.choices)
     route = django_filters.ChoiceFilter(choices=Route.choices)
-    test_mode = django_filters.BooleanFilter()
+    test_mode = StrictBooleanFilter()
     asset = django_filters.CharFilter(
         method="filter_asset",
         help_text="Traces that applied an asset: 'name', 'name@version', 'type:name' or 'type:name@version'.",
     )
-    has_replan = django_filters.BooleanFilter(method="filter_has_replan")
+    has_replan = StrictBooleanFilter(method="filter_has_replan")
 
     class Meta:
         model = Trace

@@ -181,3 +181,28 @@ def test_default_policy_is_recreated_if_missing():
 
     ReplanPolicy.objects.all().delete()
     assert policy_for_tenant("anyone").is_default
+
+
+def test_events_say_what_they_decided_with_and_filter_isolated_ones(operator_cl, reader_cl, trace):
+    operator_cl.post("/controlloop/decide", {"trace_id": "t-cl", "trigger": "error"}, format="json")
+    live = ReplanEvent.objects.filter(kind="decision").get()
+    ReplanEvent.objects.create(kind="decision", trace_id="t-cl", trigger_type="error", decision="auto_retry",
+                               approved=True, isolated=True, breaker_state="neutral", policy_version=3,
+                               created_at=live.created_at)
+
+    everything = reader_cl.get("/controlloop/events?trace=t-cl&kind=decision").json()["results"]
+    only_live = reader_cl.get("/controlloop/events?trace=t-cl&kind=decision&isolated=false").json()["results"]
+    only_isolated = reader_cl.get("/controlloop/events?trace=t-cl&kind=decision&isolated=true").json()["results"]
+
+    assert len(everything) == 2
+    assert [e["id"] for e in only_live] == [live.pk]
+    assert only_live[0]["isolated"] is False and only_live[0]["policy_version"] == live.policy_version
+    assert [(e["isolated"], e["breaker_state"], e["policy_version"]) for e in only_isolated] == [(True, "neutral", 3)]
+    assert reader_cl.get("/controlloop/events?isolated=maybe").status_code == 400
+
+
+def test_a_policy_answers_its_version_raised_by_each_change(operator_cl):
+    created = operator_cl.post(POLICIES, policy_body(), format="json").json()
+    changed = operator_cl.patch(f"{POLICIES}/{created['id']}", {"max_replans": 2}, format="json").json()
+
+    assert (created["version"], changed["version"]) == (1, 2)

@@ -69,7 +69,8 @@ def test_list_filters(viewer_client, traces, query, expected):
     assert ids(response) == expected
 
 
-@pytest.mark.parametrize("query", ["?status=fine", "?from=yesterday", "?route=sideways"])
+@pytest.mark.parametrize("query", ["?status=fine", "?from=yesterday", "?route=sideways", "?test_mode=maybe",
+                                   "?has_replan=yes-please"])
 def test_bad_filter_values_are_400(viewer_client, traces, query):
     response = viewer_client.get(LIST + query)
     assert response.status_code == 400
