@@ -8,7 +8,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from inspector.models.traces import StageChoices
 from inspector.serializers import OptionalDateTimeField, OptionalIntegerField, OptionalUUIDField
 from regression.models import Verdict, WorkStatus
 from regression.suite_models import GoldenSuite, SuiteItem, SuiteRun
@@ -97,7 +96,8 @@ class FailedAssertionSerializer(serializers.Serializer):
 
 
 class StageVerdictSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=StageChoices)
+    # Not the StageEnum: an analysis may also have a "trace" row (whole-trace findings such as the total duration).
+    stage = serializers.CharField(help_text="A pipeline stage, or trace for findings about the whole trace.")
     verdict = serializers.ChoiceField(choices=Verdict.choices)
     score = serializers.IntegerField(min_value=0, max_value=100)
 
