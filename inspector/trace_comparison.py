@@ -44,8 +44,14 @@ def result_size(result: Any, keys: tuple[str, ...] | list[str] = DEFAULT_RESULT_
 
 def _container_size(value: list | dict, keys: tuple[str, ...] | list[str]) -> int:
     items = value if isinstance(value, list) else list(value.values())
+    wanted = frozenset(keys)
     total = 0
     for item in items:
+        # Most items are plain rows: a C-level key check spares a Python call per row (5,000-row
+        # outputs made this walk half of an analysis' time).
+        if not isinstance(item, dict) or wanted.isdisjoint(item):
+            total += 1
+            continue
         nested = result_size(item, keys)
         total += 1 if nested is None else nested
     return total

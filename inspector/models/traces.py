@@ -7,10 +7,10 @@ megabytes a stage may have produced.
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
+import orjson
 from django.db import models
 
 from inspector.contracts import STAGE_ORDER
@@ -136,7 +136,8 @@ class StagePayload(models.Model):
 
     @staticmethod
     def decode(data: bytes | memoryview) -> dict[str, Any]:
-        return json.loads(zlib.decompress(bytes(data)))
+        # orjson wrote these bytes (services/payloads.py canonical_json); it reads them ~3x faster than json.
+        return orjson.loads(zlib.decompress(data))
 
     @property
     def input(self) -> dict[str, Any]:
