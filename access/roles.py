@@ -10,7 +10,8 @@ VIEWER, OPERATOR, ASSET_EDITOR, PUBLISHER, ADMIN = "viewer", "operator", "asset 
 
 _READABLE = {
     "inspector": ["trace", "stagerun", "stagepayload", "traceassetusage", "asset", "assetversion"],
-    "regression": ["regressionanalysis", "goldenquery", "baseline", "regressionrun", "overridetest"],
+    "regression": ["regressionanalysis", "goldenquery", "baseline", "regressionrun", "overridetest", "goldensuite",
+                   "suiteitem", "suiterun", "suiteitemresult"],
     "controlloop": ["replanpolicy", "replanevent", "replanledger"],
 }
 READ = [f"{app}.view_{model}" for app, models in _READABLE.items() for model in models]
@@ -18,13 +19,15 @@ READ = [f"{app}.view_{model}" for app, models in _READABLE.items() for model in 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Read traces, assets, analyses, golden queries and the control loop.
     VIEWER: READ,
-    # Run the pipeline (also in test mode), ingest traces, start analyses and
-    # golden-query runs, set baselines, ask the control loop to decide.
+    # Run the pipeline (also in test mode), ingest traces, start analyses,
+    # golden-query and suite runs, keep golden queries and suites (their items),
+    # set baselines, ask the control loop to decide.
     OPERATOR: READ + [
         "inspector.add_trace", "inspector.run_pipeline", "inspector.use_test_mode",
         "regression.add_regressionanalysis", "regression.add_regressionrun", "regression.add_overridetest",
         "regression.add_goldenquery", "regression.change_goldenquery", "regression.add_baseline",
-        "controlloop.add_replanevent",
+        "regression.add_goldensuite", "regression.change_goldensuite", "regression.add_suiteitem",
+        "regression.change_suiteitem", "controlloop.add_replanevent",
     ],
     # Create assets and new (draft) versions.
     ASSET_EDITOR: READ + ["inspector.add_asset", "inspector.change_asset", "inspector.add_assetversion"],
@@ -51,10 +54,12 @@ def role_permission_rows(Permission, role: str):
     return Permission.objects.filter(query)
 
 
-def roles_install(Group=None, Permission=None) -> dict[str, int]:
+def roles_install(Group=None, Permission=None, *, strict: bool = True) -> dict[str, int]:
     """Create or update every role group; returns ``{role: permission count}``.
 
-    Takes the models so the migration can pass its historical ones.
+    Takes the models so the migration can pass its historical ones. Migrations
+    are not strict: an earlier one runs before later models (e.g. suites) exist,
+    and the migration that adds a role's new permissions installs them.
     """
     if Group is None or Permission is None:
         from django.contrib.auth.models import Group, Permission
@@ -63,7 +68,7 @@ def roles_install(Group=None, Permission=None) -> dict[str, int]:
         group, _ = Group.objects.get_or_create(name=role)
         permissions = list(role_permission_rows(Permission, role))
         missing = _missing(role, permissions)
-        if missing:
+        if missing and strict:
             raise LookupError(f"role {role!r} names unknown permissions: {', '.join(missing)}")
         group.permissions.set(permissions)
         counts[role] = len(permissions)
@@ -84,4 +89,4 @@ def roles_install_migration(apps, schema_editor) -> None:
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
-    roles_install(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    roles_install(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)

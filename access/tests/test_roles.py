@@ -23,10 +23,14 @@ def test_install_is_idempotent_and_names_only_real_permissions():
 @pytest.mark.parametrize(
     ("role", "granted", "refused"),
     [
-        (VIEWER, ["inspector.view_trace", "regression.view_regressionanalysis", "controlloop.view_replanevent"],
-         ["inspector.run_pipeline", "inspector.add_assetversion", "inspector.publish_assetversion"]),
+        (VIEWER, ["inspector.view_trace", "regression.view_regressionanalysis", "controlloop.view_replanevent",
+                  "regression.view_goldensuite", "regression.view_suiterun", "regression.view_suiteitemresult"],
+         ["inspector.run_pipeline", "inspector.add_assetversion", "inspector.publish_assetversion",
+          "regression.add_goldensuite"]),
         (OPERATOR, ["inspector.run_pipeline", "inspector.use_test_mode", "regression.add_regressionanalysis",
-                    "controlloop.add_replanevent"], ["inspector.add_assetversion", "inspector.publish_assetversion"]),
+                    "controlloop.add_replanevent", "regression.add_goldensuite", "regression.change_suiteitem",
+                    "regression.add_regressionrun"],
+         ["inspector.add_assetversion", "inspector.publish_assetversion", "regression.delete_goldensuite"]),
         (ASSET_EDITOR, ["inspector.add_asset", "inspector.add_assetversion"],
          ["inspector.publish_assetversion", "inspector.run_pipeline", "inspector.delete_asset"]),
         (PUBLISHER, ["inspector.publish_assetversion"], ["inspector.add_assetversion", "inspector.run_pipeline"]),
