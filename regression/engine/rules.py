@@ -215,9 +215,8 @@ def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfi
         charged, budget = _charge(cfg.structural_change_penalty * unlisted, budget)
         pointer = cut["pointer"]
         f.add(pointer, "output_diff_truncated", None, None,
-              f"diff truncated: {cut['differing_items']} of the {cut['positions']} items of {pointer or 'the root'} "
-              f"differ (matched by position); the first {cut['listed_items']} are itemised, the other {unlisted} "
-              f"only counted.", charged)
+              f"diff truncated: {cut['differing_items']} of the {cut['positions']} entries of {pointer or 'the root'} "
+              f"differ; the first {cut['listed_items']} are itemised, the other {unlisted} only counted.", charged)
     paths = {op: [o["path"] for o in diff["operations"] if o["op"] == op] for op in _ISSUE_KIND}
     return {"added": paths["add"], "removed": paths["remove"], "changed": paths["replace"],
             "truncated": diff["truncated"]}

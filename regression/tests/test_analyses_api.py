@@ -131,4 +131,4 @@ def test_truncated_positional_diff_is_stored_shown_by_the_api_and_on_the_compare
     candidate = Trace.objects.get(trace_id="pos-cand")
     page = admin_client.get(f"/admin/inspector/trace/{candidate.pk}/compare/?baseline=pos-base")
     assert page.status_code == 200
-    assert "execute: diff truncated: 200 of the 200 items of /result/rows differ" in page.content.decode()
+    assert "execute: diff truncated: 200 of the 200 entries of /result/rows differ" in page.content.decode()

@@ -181,9 +181,8 @@ def test_truncated_positional_diff_scores_exactly_like_the_full_diff(overrides, 
     assert {pointer.split("/")[3] for pointer in bounded.diff.changed} == {str(i) for i in range(listed)}
     summary = bounded.issues[-1]
     assert summary.kind == "output_diff_truncated" and summary.pointer == "/result/rows"
-    assert summary.message == (f"execute: diff truncated: {count} of the {count} items of /result/rows differ "
-                               f"(matched by position); the first {listed} are itemised, the other {count - listed} "
-                               "only counted.")
+    assert summary.message == (f"execute: diff truncated: {count} of the {count} entries of /result/rows differ; "
+                               f"the first {listed} are itemised, the other {count - listed} only counted.")
 
 
 def test_truncated_positional_diff_keeps_the_pair_verdict():
