@@ -5,12 +5,13 @@ import json
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from django.utils.html import escape
 
 from inspector.contracts import ExecutionContext
 from inspector.models import AssetVersion, Trace
 from inspector.pipeline.runner import pipeline_run
 from reference.assets import reference_v2_install
-from regression.models import OverrideTest
+from regression.models import OverrideTest, RegressionAnalysis
 from testkit.factories import UserFactory
 from testkit.plugin import grant
 
@@ -75,6 +76,24 @@ def test_run_creates_a_test_trace_and_analysis_and_logs_who_and_why(tester, trac
     assert "event_history@2" in entry.get_change_message() and "hide info events" in entry.get_change_message()
     result = tester.get(response["Location"])
     assert result.context["analysis"].verdict == test.analysis.verdict
+
+
+def test_the_result_says_when_the_control_loop_not_the_asset_made_the_difference(tester, trace):
+    """Issue 16: a retry refused by the breaker was blamed on the asset; the page now leads with why."""
+    note = "the difference comes from the control loop (a refused replan), not from the asset overrides"
+    refused = {"stage": "execute", "pointer": "/replans/0", "kind": "replan_refused", "penalty": 50,
+               "critical": True, "message": "execute retry refused: breaker_open — breaker open for execute"}
+    analysis = RegressionAnalysis.objects.create(
+        kind="pair", status="completed", verdict="FAIL", score=50, baseline_trace_ids=[trace.trace_id],
+        candidate_trace_ids=[trace.trace_id], critical_issues=[refused], notes=[note],
+        stage_results=[{"stage": "execute", "score": 50, "issues": [refused]}])
+    test = OverrideTest.objects.create(trace=trace, baseline_trace=trace, candidate_trace=trace,
+                                       overrides={"screen": "answer_card@1"}, status="completed", analysis=analysis)
+
+    page = tester.get(url(trace, "admin:inspector_trace_override_result", test.pk)).content.decode()
+
+    why = page[page.index('data-testid="analysis-why"'):page.index('data-testid="stage-issues"')]
+    assert "replan_refused" in why and escape(refused["message"]) in why and escape(note) in why
 
 
 @pytest.mark.parametrize(
