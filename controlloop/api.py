@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -22,18 +22,14 @@ from controlloop.requests import DecideRequest, ReplanPolicyIn, ReplanPolicyPatc
 from controlloop.serializers import DecisionSerializer, ReplanEventSerializer, ReplanPolicySerializer
 from controlloop.services import DecisionRecord, replan_decide
 from controlloop.triggers import safe_parse_trigger
-from inspector.api import json_object
+from inspector.api import contract_write_schema, json_object
 from inspector.pagination import BoundedCursorPagination
 from inspector.permissions import ModelPermissions
 from inspector.selectors import trace_visible
 from kernel.errors import Conflict
 
 
-@extend_schema_view(
-    create=extend_schema(request=ReplanPolicyIn, responses={201: ReplanPolicySerializer}),
-    update=extend_schema(request=ReplanPolicyIn, responses={200: ReplanPolicySerializer}),
-    partial_update=extend_schema(request=ReplanPolicyPatch, responses={200: ReplanPolicySerializer}),
-)
+@contract_write_schema(ReplanPolicyIn, ReplanPolicyPatch, ReplanPolicySerializer)
 class ReplanPolicyViewSet(viewsets.ModelViewSet):
     queryset = ReplanPolicy.objects.all()
     serializer_class = ReplanPolicySerializer

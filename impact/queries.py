@@ -16,7 +16,6 @@ their usage rows (they are few); see ``inspector.services.rollups``.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -32,6 +31,7 @@ from inspector.services.rollups import (
     RollupWindow,
     Tally,
     bucket_expression,
+    histogram_percentiles,
     rolled_sums,
     usage_sums,
 )
@@ -71,14 +71,21 @@ def test_mode_traces() -> QuerySet:
 def test_mode_trace_ids(*, start: datetime | None = None, end: datetime | None = None,
                         tenants: tuple[str, ...] | None = None) -> list[int]:
     """The test-mode traces within the filters, as a list (few; an id list lets the (version, trace) index find their rows)."""
-    traces = Trace.objects.filter(test_mode=True)
-    if start:
-        traces = traces.filter(started_at__gte=start)
-    if end:
-        traces = traces.filter(started_at__lte=end)
-    if tenants is not None:
-        traces = traces.filter(tenant_id__in=tenants)
+    traces = _in_range(Trace.objects.filter(test_mode=True), start=start, end=end, tenants=tenants)
     return list(traces.order_by().values_list("pk", flat=True))
+
+
+def _in_range(rows: QuerySet, *, start: datetime | None, end: datetime | None,
+              tenants: tuple[str, ...] | None) -> QuerySet:
+    """Rows (traces or usage: both carry ``started_at`` and ``tenant_id``) started within the range, of the
+    tenants (None: every tenant); an empty bound is open."""
+    if start:
+        rows = rows.filter(started_at__gte=start)
+    if end:
+        rows = rows.filter(started_at__lte=end)
+    if tenants is not None:
+        rows = rows.filter(tenant_id__in=tenants)
+    return rows
 
 
 def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
@@ -86,13 +93,7 @@ def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | N
     """Usage rows within the report's time range and tenants (None: every tenant), production only by default."""
     if not include_test_mode:
         usage = usage.exclude(trace_id__in=test_mode_traces())
-    if start:
-        usage = usage.filter(started_at__gte=start)
-    if end:
-        usage = usage.filter(started_at__lte=end)
-    if tenants is not None:
-        usage = usage.filter(tenant_id__in=tenants)
-    return usage
+    return _in_range(usage, start=start, end=end, tenants=tenants)
 
 
 def version_usage(version_id: int, *, start: datetime | None, end: datetime | None,
@@ -186,31 +187,8 @@ def _percentiles_without(rows: QuerySet, left_out: list[int]) -> tuple[float | N
     histogram = Counter(dict(rows.values_list("duration_ms").annotate(n=Count("*")).order_by()))
     histogram.subtract(dict(rows.filter(trace_id__in=left_out).values_list("duration_ms")
                             .annotate(n=Count("*")).order_by()))
-    median, p95 = _histogram_quantiles(histogram, (0.5, 0.95))
+    median, p95 = histogram_percentiles(histogram, (0.5, 0.95), value=float)
     return median, p95
-
-
-def _histogram_quantiles(histogram: dict[float, int], fractions: tuple[float, ...]) -> list[float | None]:
-    """Quantiles of exact values with counts, interpolated as ``percentile_cont`` (and numpy) do."""
-    ordered = sorted((value, n) for value, n in histogram.items() if n > 0)
-    total = sum(n for _, n in ordered)
-    if not total:
-        return [None for _ in fractions]
-
-    def at(rank: int) -> float:
-        seen = 0
-        for value, n in ordered:
-            seen += n
-            if rank < seen:
-                return float(value)
-        return float(ordered[-1][0])
-
-    found = []
-    for fraction in fractions:
-        position = (total - 1) * fraction
-        low, high = math.floor(position), math.ceil(position)
-        found.append(at(low) + (at(high) - at(low)) * (position - low))
-    return found
 
 
 def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dict[str, dict[str, Any]]) -> dict[str, Any]:

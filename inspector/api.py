@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -257,6 +257,16 @@ class AssetViewSet(viewsets.ModelViewSet):
                                               scope=scope_for(request.user))
         page = self.paginate_queryset(traces)
         return self.get_paginated_response(TraceListSerializer(page, many=True).data)
+
+
+def contract_write_schema(full: type, patch: type, serializer: type):
+    """Document a viewset whose writes take pydantic contracts: ``full`` for create and
+    update, ``patch`` for partial_update, each answered by ``serializer`` (201 on create)."""
+    return extend_schema_view(
+        create=extend_schema(request=full, responses={201: serializer}),
+        update=extend_schema(request=full, responses={200: serializer}),
+        partial_update=extend_schema(request=patch, responses={200: serializer}),
+    )
 
 
 def json_object(request: Request) -> dict:

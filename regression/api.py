@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from access.permissions import TenantInBodyPermission
 from access.tenancy import scope_for
-from inspector.api import json_object
+from inspector.api import contract_write_schema, json_object
 from inspector.permissions import ModelPermissions
 from inspector.serializers import ErrorDetailSerializer
 from kernel.errors import InvalidInput
@@ -84,11 +84,7 @@ class StageCompareView(APIView):
         return Response(StageCompareResultSerializer(result).data)
 
 
-@extend_schema_view(
-    create=extend_schema(request=GoldenQueryIn, responses={201: GoldenQuerySerializer}),
-    update=extend_schema(request=GoldenQueryIn, responses={200: GoldenQuerySerializer}),
-    partial_update=extend_schema(request=GoldenQueryPatch, responses={200: GoldenQuerySerializer}),
-)
+@contract_write_schema(GoldenQueryIn, GoldenQueryPatch, GoldenQuerySerializer)
 class GoldenQueryViewSet(viewsets.ModelViewSet):
     queryset = GoldenQuery.objects.all()
     serializer_class = GoldenQuerySerializer

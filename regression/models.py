@@ -26,11 +26,18 @@ class WorkStatus(models.TextChoices):
 class ClaimedWork(models.Model):
     """The claim lifecycle's bookkeeping, shared by every work item (regression/services/work.py).
 
-    ``attempts`` counts claims and is the claim's fencing token; ``enqueued_at``
-    is the outbox mark (null while the task message has not reached the
-    broker); ``heartbeat_at`` is refreshed by the worker holding the claim.
+    ``status`` and the three times are the work's progress (pending → running →
+    completed/failed, ``error_message`` when it failed); ``attempts`` counts
+    claims and is the claim's fencing token; ``enqueued_at`` is the outbox mark
+    (null while the task message has not reached the broker); ``heartbeat_at``
+    is refreshed by the worker holding the claim.
     """
 
+    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
+    finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     enqueued_at = models.DateTimeField(
         null=True, blank=True, help_text="When the broker last accepted its task message; empty = not sent yet.")
@@ -55,19 +62,14 @@ class RegressionAnalysis(ClaimedWork):
     baseline_trace_ids = models.JSONField(default=list)
     candidate_trace_ids = models.JSONField(default=list)
     options = models.JSONField(default=dict, blank=True, help_text="Scoring overrides (docs/regression-scoring.md).")
-    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True, default="")
     stage_results = models.JSONField(default=list, blank=True)
     critical_issues = models.JSONField(default=list, blank=True)
     statistics = models.JSONField(default=dict, blank=True)
     notes = models.JSONField(default=list, blank=True)
-    error_message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -133,15 +135,10 @@ class RegressionRun(ClaimedWork):
     baseline = models.ForeignKey(Baseline, on_delete=models.PROTECT, related_name="runs")
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     overrides = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
     candidate_trace = models.ForeignKey("inspector.Trace", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
     analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="runs")
-    error_message = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -158,17 +155,12 @@ class OverrideTest(ClaimedWork):
     baseline_trace = models.ForeignKey("inspector.Trace", on_delete=models.CASCADE, related_name="+")
     overrides = models.JSONField(default=dict)
     reason = models.TextField(blank=True, default="")
-    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
     candidate_trace = models.ForeignKey("inspector.Trace", null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
     analysis = models.ForeignKey(RegressionAnalysis, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="override_tests")
-    error_message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

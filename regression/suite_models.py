@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from kernel.tenancy import SHARED_TENANT
-from regression.models import ClaimedWork, RegressionAnalysis, Verdict, WorkStatus
+from regression.models import ClaimedWork, RegressionAnalysis, Verdict
 
 MAX_REPEATS = 50
 
@@ -87,16 +87,11 @@ class SuiteRun(ClaimedWork):
     suite = models.ForeignKey(GoldenSuite, on_delete=models.PROTECT, related_name="runs")
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     overrides = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=WorkStatus.choices, default=WorkStatus.PENDING)
     verdict = models.CharField(max_length=4, choices=Verdict.choices, blank=True, default="")
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     progress = models.PositiveIntegerField(default=0, help_text="Items finished so far in this run.")
-    error_message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (the reaper's clock).")
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

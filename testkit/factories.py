@@ -10,6 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from inspector.models import Asset, AssetVersion
+from inspector.services import asset_version_create, asset_version_publish
 from kernel.tenancy import SHARED_TENANT
 
 VALID_SPECS: dict[str, dict[str, Any]] = {
@@ -109,3 +110,29 @@ def trace_body(*, trace_id: str | None = None, question: str = "Which servers ru
     }
     body.update(fields)
     return body
+
+
+def retried_execute_pair(*, empty_rows: list[Any], empty_duration_ms: int,
+                         replans: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Trace bodies "base" and "cand": the candidate's execute ran twice — attempt 1 came back empty
+    (``empty_rows`` as its tool results, in ``empty_duration_ms``), attempt 2 as the baseline's —
+    and its metadata lists ``replans``."""
+    baseline = trace_body(trace_id="base")
+    candidate = copy.deepcopy(baseline)
+    candidate["trace_id"] = "cand"
+    first = copy.deepcopy(candidate["stages"][2])
+    first["output"]["diagnostics"].update(status="warning", empty_flags={"result_empty": True})
+    first["output"]["result"]["tool_results"] = empty_rows
+    first["output"]["duration_ms"] = empty_duration_ms
+    candidate["stages"][2]["attempt"] = 2
+    candidate["stages"].insert(2, first)
+    candidate["metadata"] = {"replans": replans}
+    return baseline, candidate
+
+
+def publish_changed_version(asset_name: str, **spec_changes: Any) -> AssetVersion:
+    """Create and publish a new version of the asset: its version 1 spec with ``spec_changes``."""
+    asset = Asset.objects.get(name=asset_name)
+    version = asset_version_create(asset=asset, spec={**asset.versions.get(version=1).spec, **spec_changes})
+    asset_version_publish(version=version)
+    return version

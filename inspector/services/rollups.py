@@ -25,10 +25,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -68,27 +69,29 @@ def bucket_expression(column: str = "duration_ms"):
     )
 
 
-def histogram_percentiles(histogram: dict[int, int], fractions: Iterable[float]) -> list[float | None]:
-    """Percentiles of a bucket histogram, interpolated like ``percentile_cont`` over bucket values."""
-    total = sum(histogram.values())
+def histogram_percentiles(histogram: dict[Any, int], fractions: Iterable[float],
+                          value: Callable[[Any], float] = bucket_value) -> list[float | None]:
+    """Percentiles of a histogram (key → count), interpolated like ``percentile_cont`` over ``value(key)``:
+    by default the keys are duration buckets; ``value=float`` reads keys that are exact values."""
+    ordered = sorted((key, n) for key, n in histogram.items() if n > 0)
+    total = sum(n for _, n in ordered)
     if not total:
         return [None for _ in fractions]
-    ordered = sorted((bucket, n) for bucket, n in histogram.items() if n)
     found = []
     for fraction in fractions:
         position = (total - 1) * fraction
-        low, high = math.floor(position), math.ceil(position)
-        found.append(_value_at(ordered, low) + (_value_at(ordered, high) - _value_at(ordered, low)) * (position - low))
+        low, high = _value_at(ordered, math.floor(position), value), _value_at(ordered, math.ceil(position), value)
+        found.append(low + (high - low) * (position - math.floor(position)))
     return found
 
 
-def _value_at(ordered: list[tuple[int, int]], rank: int) -> float:
+def _value_at(ordered: list[tuple[Any, int]], rank: int, value: Callable[[Any], float]) -> float:
     seen = 0
-    for bucket, n in ordered:
+    for key, n in ordered:
         seen += n
         if rank < seen:
-            return bucket_value(bucket)
-    return bucket_value(ordered[-1][0])
+            return value(key)
+    return value(ordered[-1][0])
 
 
 # -- marking days dirty ------------------------------------------------------

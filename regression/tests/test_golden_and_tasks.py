@@ -15,6 +15,7 @@ from inspector.services import asset_version_publish
 from regression import services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.tasks import run_analysis
+from testkit.factories import publish_changed_version
 
 pytestmark = pytest.mark.usefixtures("reference_assets", "run_on_commit_now")
 QUESTION = "Events on checkout-api last 30 days"
@@ -51,11 +52,7 @@ def test_publishing_an_asset_used_by_a_baseline_enqueues_a_run(golden, reference
 
 
 def test_publishing_an_unrelated_asset_enqueues_nothing(golden):
-    from inspector.services import asset_version_create
-
-    lookup = Asset.objects.get(name="ci_lookup")  # the baseline's question never runs this query
-    version = asset_version_create(asset=lookup, spec={**lookup.versions.get(version=1).spec, "row_limit": 5})
-    asset_version_publish(version=version)
+    publish_changed_version("ci_lookup", row_limit=5)  # the baseline's question never runs this query
     assert not RegressionRun.objects.filter(trigger="asset_publish").exists()
 
 

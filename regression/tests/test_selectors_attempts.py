@@ -1,13 +1,11 @@
 """regression/selectors.py gives the engine every attempt, the replans and the time with retries (issue 16)."""
 
-import copy
-
 import pytest
 
 from inspector.services import trace_ingest
 from regression.selectors import group_metrics, trace_snapshots
 from regression.services import analysis_request
-from testkit.factories import trace_body
+from testkit.factories import retried_execute_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +15,7 @@ REPLAN = {"trigger": "empty_result", "stage": "execute", "decision": "auto_retry
 
 @pytest.fixture
 def retried(db):
-    baseline = trace_body(trace_id="base")
-    candidate = copy.deepcopy(baseline)
-    candidate["trace_id"] = "cand"
-    first = copy.deepcopy(candidate["stages"][2])
-    first["output"]["diagnostics"].update(status="warning", empty_flags={"result_empty": True})
-    first["output"]["result"]["tool_results"] = [{"rows": []}]
-    first["output"]["duration_ms"] = 30
-    candidate["stages"][2]["attempt"] = 2
-    candidate["stages"].insert(2, first)
-    candidate["metadata"] = {"replans": [REPLAN]}
+    baseline, candidate = retried_execute_pair(empty_rows=[{"rows": []}], empty_duration_ms=30, replans=[REPLAN])
     trace_ingest(payload=baseline)
     trace_ingest(payload=candidate)
 

@@ -14,13 +14,14 @@ from django_celery_beat.models import PeriodicTask
 from inspector.contracts import ExecutionContext
 from inspector.models import Asset, Trace
 from inspector.pipeline.runner import pipeline_run
-from inspector.services import asset_version_create, asset_version_publish
+from inspector.services import asset_version_publish
 from kernel.errors import Conflict, InvalidInput
 from regression import services
 from regression.models import GoldenQuery, RegressionAnalysis, RegressionRun
 from regression.services import suites
 from regression.suite_models import GoldenSuite, SuiteItem, SuiteItemResult, SuiteRun
 from regression.tasks import run_scheduled_suite
+from testkit.factories import publish_changed_version
 
 pytestmark = pytest.mark.usefixtures("reference_assets", "run_on_commit_now", "steady_stage_clock")
 QUESTION = "Events on checkout-api last 30 days"
@@ -237,9 +238,7 @@ def test_publishing_an_asset_a_baseline_used_runs_the_suite(suite, reference_v2_
 
 
 def test_publishing_an_unrelated_asset_runs_no_suite(suite):
-    lookup = Asset.objects.get(name="ci_lookup")  # the suite's question never runs this query
-    version = asset_version_create(asset=lookup, spec={**lookup.versions.get(version=1).spec, "row_limit": 5})
-    asset_version_publish(version=version)
+    publish_changed_version("ci_lookup", row_limit=5)  # the suite's question never runs this query
     assert not suite.runs.filter(trigger="asset_publish").exists()
 
 

@@ -33,6 +33,11 @@ def trace_url(live_server, trace: Trace) -> str:
     return live_server.url + reverse("admin:inspector_trace_change", args=[trace.pk])
 
 
+def compare_url(live_server, candidate: Trace, baseline: Trace) -> str:
+    return (live_server.url + reverse("admin:inspector_trace_compare", args=[candidate.pk])
+            + f"?baseline={baseline.trace_id}")
+
+
 @pytest.fixture
 def pipeline_trace(transactional_db):
     reference_assets_install()
@@ -185,8 +190,7 @@ def test_compare_page_shows_the_regression_analysis(staff_page, live_server, pip
     broken = pipeline_run(context=ExecutionContext(question="What does checkout depend on? last 400 days"))
     analysis_request(baseline_trace_ids=[pipeline_trace.trace_id], candidate_trace_ids=[broken.trace_id])
     page = staff_page
-    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[broken.pk])
-              + f"?baseline={pipeline_trace.trace_id}")
+    page.goto(compare_url(live_server, broken, pipeline_trace))
     analysis = page.get_by_test_id("analysis")
     expect(analysis).to_contain_text("FAIL")
     expect(analysis).to_contain_text("critical")
@@ -200,8 +204,7 @@ def test_compare_page_shows_every_attempt_and_both_values_of_a_change(staff_page
     candidate = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 today", test_mode=True))
     assert candidate.stage_runs.filter(stage="execute").count() == 2
     page = staff_page
-    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[candidate.pk])
-              + f"?baseline={baseline.trace_id}")
+    page.goto(compare_url(live_server, candidate, baseline))
 
     execute = page.get_by_test_id("diff-table").locator('tr[data-stage="execute"]')
     attempts = execute.get_by_test_id("attempts")
@@ -229,8 +232,7 @@ def test_compare_page_says_a_refused_retry_comes_from_the_control_loop(staff_pag
     candidate = pipeline_run(context=ExecutionContext(question=EMPTY_THEN_FOUND, tenant_id=LIVE_TENANT))
     analysis_request(baseline_trace_ids=[baseline.trace_id], candidate_trace_ids=[candidate.trace_id])
     page = staff_page
-    page.goto(live_server.url + reverse("admin:inspector_trace_compare", args=[candidate.pk])
-              + f"?baseline={baseline.trace_id}")
+    page.goto(compare_url(live_server, candidate, baseline))
 
     analysis = page.get_by_test_id("analysis")
     expect(analysis).to_contain_text("FAIL")

@@ -1,11 +1,9 @@
 """GET /inspector/traces/{id}/diff lists every attempt of both traces with the replans between them (issue 16)."""
 
-import copy
-
 import pytest
 
 from inspector.services import trace_ingest
-from testkit.factories import trace_body
+from testkit.factories import retried_execute_pair, trace_body
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +15,7 @@ REFUSED = {"trigger": "empty_result", "stage": "execute", "decision": "auto_retr
 
 @pytest.fixture
 def retried(db):
-    baseline = trace_body(trace_id="base")
-    candidate = copy.deepcopy(baseline)
-    candidate["trace_id"] = "cand"
-    first = copy.deepcopy(candidate["stages"][2])
-    first["output"]["diagnostics"].update(status="warning", empty_flags={"result_empty": True})
-    first["output"]["result"]["tool_results"] = []
-    first["output"]["duration_ms"] = 9
-    candidate["stages"][2]["attempt"] = 2
-    candidate["stages"].insert(2, first)
-    candidate["metadata"] = {"replans": [APPROVED, REFUSED]}
+    baseline, candidate = retried_execute_pair(empty_rows=[], empty_duration_ms=9, replans=[APPROVED, REFUSED])
     trace_ingest(payload=baseline)
     trace_ingest(payload=candidate)
 
