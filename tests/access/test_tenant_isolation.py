@@ -16,8 +16,10 @@ from inspector.models import Trace
 from inspector.services import asset_create, asset_version_create, asset_version_publish, trace_ingest
 from regression.models import GoldenQuery, RegressionAnalysis
 from regression.services import analysis_request
+from regression.suite_models import GoldenSuite, SuiteItem, SuiteItemResult, SuiteRun
 from testkit.factories import VALID_SPECS, UserFactory, trace_body
 from testkit.plugin import client_for, role_user
+from tests.security.tenant_suites import SuiteWorld, suite_world
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Which servers run checkout-api?"
@@ -198,3 +200,85 @@ def test_asset_create_service_refuses_a_tenant_outside_the_scope():
     assert not Asset.objects.filter(name="p").exists()
     assert asset_create(tenant_id="acme", asset_type="prompt", name="p",
                         scope=TenantScope(tenants=frozenset({"acme"}))).tenant_id == "acme"
+
+
+@pytest.fixture
+def suites(db) -> dict[str, SuiteWorld]:
+    """Each tenant's suite: a question item, a stage item on its own trace, a finished run with an item result."""
+    for tenant in ("acme", "globex"):
+        for number in (1, 2):
+            _trace(f"{tenant}-trace-{number}", tenant)
+    return {tenant: suite_world(tenant) for tenant in ("acme", "globex")}
+
+
+def _suite_rows() -> list[tuple]:
+    """Everything stored about suites, to show a refused request wrote nothing."""
+    return [list(model.objects.order_by("pk").values()) for model in (GoldenSuite, SuiteItem, SuiteRun,
+                                                                       SuiteItemResult)]
+
+
+def test_suite_lists_show_only_own_tenant(acme, suites):
+    assert [s["name"] for s in acme.get("/inspector/regression/suites").json()["results"]] == ["acme-suite"]
+    runs = acme.get(f"/inspector/regression/suites/{suites['acme'].suite.pk}/runs").json()["results"]
+    assert [run["id"] for run in runs] == [suites["acme"].run.pk]
+
+
+def test_another_tenants_suite_its_items_and_runs_are_404_by_id(acme, suites):
+    theirs, mine = suites["globex"], suites["acme"]
+    suite_url = f"/inspector/regression/suites/{theirs.suite.pk}"
+    item_url = f"{suite_url}/items/{theirs.stage_item.pk}"
+    # Their item under my suite's path: the item is looked up in the suite named, mine.
+    smuggled = f"/inspector/regression/suites/{mine.suite.pk}/items/{theirs.stage_item.pk}"
+    before = _suite_rows()
+    for method, url, body in [
+        ("get", suite_url, None), ("patch", suite_url, {"description": "taken over"}), ("delete", suite_url, None),
+        ("get", f"{suite_url}/items", None),
+        ("post", f"{suite_url}/items", {"name": "sneaky", "question": QUESTION}),
+        ("get", item_url, None), ("patch", item_url, {"trace_id": "acme-trace-1"}), ("delete", item_url, None),
+        ("get", smuggled, None), ("patch", smuggled, {"position": 9}), ("delete", smuggled, None),
+        ("get", f"{suite_url}/runs", None), ("post", f"{suite_url}/runs", {}), ("post", f"{suite_url}/baseline", None),
+        ("get", f"/inspector/regression/suite-runs/{theirs.run.pk}", None),
+    ]:
+        response = getattr(acme, method)(url, body, format="json") if body is not None else getattr(acme, method)(url)
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert "globex" not in response.content.decode(), (method, url)
+    assert _suite_rows() == before  # nothing written, no run started
+    # The same requests on my own suite are answered: the 404s are about the tenant.
+    assert acme.get(f"/inspector/regression/suites/{mine.suite.pk}/items/{mine.stage_item.pk}").status_code == 200
+    assert acme.get(f"/inspector/regression/suite-runs/{mine.run.pk}").status_code == 200
+
+
+def test_a_suite_item_cannot_name_another_tenants_trace(acme, suites):
+    mine = suites["acme"]
+    items_url = f"/inspector/regression/suites/{mine.suite.pk}/items"
+    before = _suite_rows()
+    created = acme.post(items_url, {"name": "sneaky", "kind": "stage", "stage": "execute",
+                                    "trace_id": "globex-trace-1"}, format="json")
+    assert created.status_code in (400, 404), created.json()
+    assert "globex-trace-1" in str(created.json()) and "tenant 'globex'" not in str(created.json())
+    repointed = acme.patch(f"{items_url}/{mine.stage_item.pk}", {"trace_id": "globex-trace-1"}, format="json")
+    assert repointed.status_code in (400, 404), repointed.json()
+    # A question item turned into a stage item of their trace is the same attack.
+    turned = acme.patch(f"{items_url}/{mine.question_item.pk}", {"kind": "stage", "stage": "execute",
+                                                                 "trace_id": "globex-trace-1"}, format="json")
+    assert turned.status_code in (400, 404), turned.json()
+    assert _suite_rows() == before
+    own = acme.post(items_url, {"name": "own", "kind": "stage", "stage": "execute", "trace_id": "acme-trace-2"},
+                    format="json")
+    assert own.status_code == 201, own.json()
+
+
+def test_a_suite_for_another_tenant_is_403(acme, suites):
+    before = _suite_rows()
+    assert acme.post("/inspector/regression/suites", {"name": "sneaky", "tenant_id": "globex"},
+                     format="json").status_code == 403
+    assert acme.patch(f"/inspector/regression/suites/{suites['acme'].suite.pk}", {"tenant_id": "globex"},
+                      format="json").status_code == 403
+    assert _suite_rows() == before
+
+
+def test_superuser_reads_every_tenants_suites(suites):
+    superuser = client_for(UserFactory(is_superuser=True))
+    names = {s["name"] for s in superuser.get("/inspector/regression/suites").json()["results"]}
+    assert names == {"acme-suite", "globex-suite"}
+    assert superuser.get(f"/inspector/regression/suite-runs/{suites['globex'].run.pk}").status_code == 200

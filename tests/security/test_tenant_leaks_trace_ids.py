@@ -25,6 +25,7 @@ from inspector.services import trace_ingest
 from inspector.services.retention import traces_purge
 from regression.models import GoldenQuery, RegressionAnalysis
 from regression.services import golden_query_set_baseline
+from regression.suite_models import GoldenSuite, SuiteItem, SuiteItemResult, SuiteRun
 from testkit.factories import trace_body
 from testkit.plugin import client_for, role_user
 
@@ -209,3 +210,40 @@ def test_retention_keeps_and_deletes_by_tenant(acme_trace):
     assert list(Trace.objects.filter(trace_id="shared").values_list("tenant_id", flat=True)) == ["acme"]
     assert set(ReplanEvent.objects.values_list("tenant_id", flat=True)) == {"acme"}
     assert list(ReplanLedger.objects.values_list("tenant_id", flat=True)) == ["acme"]
+
+
+def test_a_suite_stage_item_names_a_trace_of_the_suites_tenant():
+    """acme's "shared" has no execute stage, globex's has: an acme stage item on it must not borrow globex's."""
+    trace_ingest(payload=_body("shared", "acme", ACME_Q, stages=("route_plan", "validate")))
+    trace_ingest(payload=_body("shared", "globex", GLOBEX_Q))
+    suite = GoldenSuite.objects.create(name="acme-suite", tenant_id="acme")
+    items = f"/inspector/regression/suites/{suite.pk}/items"
+    acme = client_for(role_user(OPERATOR, tenants=["acme"]))
+
+    borrowed = acme.post(items, {"name": "exec", "kind": "stage", "stage": "execute", "trace_id": "shared"},
+                         format="json")
+    assert borrowed.status_code == 400 and borrowed.json() == {
+        "trace_id": ["trace 'shared' of tenant 'acme' has no stage 'execute'"]}
+    assert not SuiteItem.objects.exists()
+    own = acme.post(items, {"name": "plan", "kind": "stage", "stage": "route_plan", "trace_id": "shared"},
+                    format="json")
+    assert own.status_code == 201, own.json()
+
+
+def test_a_suite_run_page_links_the_traces_of_the_suites_tenant(client, acme_trace):
+    globex_shared = trace_ingest(payload=_body("shared", "globex", GLOBEX_Q))[0]
+    suite = GoldenSuite.objects.create(name="acme-suite", tenant_id="acme", repeats=1)
+    item = SuiteItem.objects.create(suite=suite, name="ask", question=ACME_Q, baseline_trace_ids=["shared"])
+    run = SuiteRun.objects.create(suite=suite, status="completed", verdict="PASS", score=0, progress=1)
+    SuiteItemResult.objects.create(run=run, item=item, candidate_trace_ids=["shared"], verdict="PASS", score=0,
+                                   passes=1, repeats=1, pass_all=True)
+    client.force_login(role_user(ADMIN, tenants=["acme"], staff=True))
+
+    page = client.get(reverse("admin:regression_suiterun_change", args=[run.pk]))
+
+    assert page.status_code == 200
+    [row] = page.context["rows"]
+    assert [(link.trace_id, link.pk) for link in row.candidates] == [("shared", acme_trace.pk)]
+    html = page.content.decode()
+    assert reverse("admin:inspector_trace_change", args=[acme_trace.pk]) in html
+    assert reverse("admin:inspector_trace_change", args=[globex_shared.pk]) not in html

@@ -15,6 +15,7 @@ from controlloop.models import ReplanPolicy
 from controlloop.services import ensure_default_policy
 from inspector.services import asset_create
 from regression.models import GoldenQuery
+from regression.suite_models import GoldenSuite
 from testkit.plugin import client_for, role_user
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,7 @@ def acme(db):
     ReplanPolicy.objects.create(name="globex-policy", tenant_id="globex")
     GoldenQuery.objects.create(name="globex-golden", question=QUESTION, tenant_id="globex")
     asset_create(tenant_id="globex", asset_type="query", name="globex_q")
+    GoldenSuite.objects.create(name="globex-suite", tenant_id="globex")
     return client_for(role_user(ADMIN, tenants=["acme"]))
 
 
@@ -64,6 +66,18 @@ def test_creating_a_golden_query_for_another_tenant_is_403_even_when_its_name_is
                         {"name": "globex-golden", "tenant_id": "globex"}, format="json"))
 
 
+@pytest.mark.parametrize("tenant", ["globex", " globex "])
+def test_creating_a_suite_for_another_tenant_is_403_even_when_its_name_is_taken(acme, tenant):
+    _refused(acme.post("/inspector/regression/suites", {"name": "globex-suite", "tenant_id": tenant}, format="json"))
+    _refused(acme.post("/inspector/regression/suites", {"name": "bad name!", "tenant_id": tenant, "repeats": 0},
+                       format="json"))
+    mine = GoldenSuite.objects.create(name="acme-suite", tenant_id="acme")
+    _refused(acme.patch(f"/inspector/regression/suites/{mine.pk}", {"name": "globex-suite", "tenant_id": tenant},
+                        format="json"))
+    assert list(GoldenSuite.objects.order_by("name").values_list("name", "tenant_id")) == [
+        ("acme-suite", "acme"), ("globex-suite", "globex")]
+
+
 def test_creating_an_asset_for_another_tenant_is_403_even_when_the_body_is_invalid(acme):
     _refused(acme.post("/asset-registry/assets", {"tenant_id": "globex", "asset_type": "query", "name": "globex_q"},
                        format="json"))
@@ -91,5 +105,8 @@ def test_a_name_another_tenant_uses_is_free(acme):
     assert again.status_code == 400  # within the tenant, still unique
     policy = acme.post("/controlloop/policies", {"name": "globex-policy", "tenant_id": "acme"}, format="json")
     assert policy.status_code == 201, policy.json()
+    suite = acme.post("/inspector/regression/suites", {"name": "globex-suite", "tenant_id": "acme"}, format="json")
+    assert suite.status_code == 201, suite.json()
     assert GoldenQuery.objects.filter(name="globex-golden").count() == 2
+    assert GoldenSuite.objects.filter(name="globex-suite").count() == 2
     assert ReplanPolicy.objects.filter(name="globex-policy").count() == 2
