@@ -136,6 +136,14 @@ class GoldenSuiteAdmin(TenantScopedAdmin, admin.ModelAdmin):
     inlines = [SuiteItemInline]
     change_form_template = "admin/regression/goldensuite/change_form.html"
 
+    def get_readonly_fields(self, request: HttpRequest, obj: GoldenSuite | None = None):
+        # As the API (409): a suite's stage items, baselines and runs are traces of its tenant, so a
+        # suite that has any stays there, even for a member of both tenants.
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and suite_selectors.suite_is_anchored(suite=obj):
+            fields.append("tenant_id")
+        return fields
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

@@ -166,3 +166,8 @@ def suite_run_page(*, run: SuiteRun) -> dict[str, Any]:
         ))
     return {"rows": screen_rows, "stages": stages, "item_total": len(rows),
             "done": run.status in ("completed", "failed")}
+
+
+def suite_is_anchored(*, suite: GoldenSuite) -> bool:
+    """Whether the suite has items or runs, which tie it to its tenant's traces."""
+    return suite.items.exists() or suite.runs.exists()

@@ -135,6 +135,20 @@ def test_the_page_saves_with_its_untouched_extra_item_row(root):
     assert suite.description == "changed"
 
 
+def test_a_suite_with_items_keeps_its_tenant_even_for_a_member_of_both(root):
+    suite = _suite(items=1)
+    empty = _suite(items=0, tenant_id="acme")
+
+    anchored = root.get(_change(suite)).content.decode()
+    free = root.get(_change(empty)).content.decode()
+    root.post(_change(suite), {**_inline_post(suite), "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0",
+                               "tenant_id": "acme"})
+
+    assert 'name="tenant_id"' not in anchored and 'name="tenant_id"' in free
+    suite.refresh_from_db()
+    assert suite.tenant_id == "default"
+
+
 def test_bad_suite_settings_are_refused_on_the_form(root):
     suite = _suite(items=0)
     data = {**_inline_post(suite), "items-TOTAL_FORMS": "0", "schedule": "every monday",
