@@ -86,7 +86,8 @@ def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
                                version_ids.get((asset_type, name, version)), started, tenant,
                                status if usage_stage == "" else "ok",
                                duration if usage_stage == "" else stage_durations.get(stage, 0),
-                               number % 17 == 0, number % 23 == 0, rng.randrange(10), rng.randrange(50)))
+                               number % 17 == 0, number % 23 == 0, rng.randrange(10), rng.randrange(50),
+                               number % 50 == 0))  # the trace's test mode
     return (trace_id, run_id, usage_id), traces, runs, blobs, usages
 
 
@@ -98,7 +99,7 @@ RUN_COLUMNS = ("id", "trace_id", "stage", "attempt", "sequence", "status", "star
 PAYLOAD_COLUMNS = ("stage_run_id", "input_data", "output_data")
 USAGE_COLUMNS = ("id", "trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
                  "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",
-                 "rows_count")
+                 "rows_count", "test_mode")
 
 
 def _max_ids():

@@ -16,7 +16,7 @@ their usage rows (they are few); see ``inspector.services.rollups``.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,6 @@ from inspector.services.rollups import (
     RollupWindow,
     Tally,
     bucket_expression,
-    histogram_percentiles,
     rolled_sums,
     usage_sums,
 )
@@ -63,18 +62,6 @@ def _exact_percentile(values: list[float], fraction: float) -> float | None:
     return float(np.quantile(values, fraction)) if values else None
 
 
-def test_mode_traces() -> QuerySet:
-    """Primary keys of test-mode traces (the ``test_mode, started_at`` index finds the few there are)."""
-    return Trace.objects.filter(test_mode=True).values("pk")
-
-
-def test_mode_trace_ids(*, start: datetime | None = None, end: datetime | None = None,
-                        tenants: tuple[str, ...] | None = None) -> list[int]:
-    """The test-mode traces within the filters, as a list (few; an id list lets the (version, trace) index find their rows)."""
-    traces = _in_range(Trace.objects.filter(test_mode=True), start=start, end=end, tenants=tenants)
-    return list(traces.order_by().values_list("pk", flat=True))
-
-
 def _in_range(rows: QuerySet, *, start: datetime | None, end: datetime | None,
               tenants: tuple[str, ...] | None) -> QuerySet:
     """Rows (traces or usage: both carry ``started_at`` and ``tenant_id``) started within the range, of the
@@ -92,7 +79,7 @@ def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | N
             tenants: tuple[str, ...] | None = None, include_test_mode: bool = False) -> QuerySet:
     """Usage rows within the report's time range and tenants (None: every tenant), production only by default."""
     if not include_test_mode:
-        usage = usage.exclude(trace_id__in=test_mode_traces())
+        usage = usage.filter(test_mode=False)  # in the covering index: still an index-only scan
     return _in_range(usage, start=start, end=end, tenants=tenants)
 
 
@@ -122,37 +109,20 @@ def version_metrics(version: AssetVersion, stages: list[str], window: RollupWind
     """
     if window.rolled:
         return _rolled_version_metrics(version, stages, window, **filters)
-    include_test_mode = filters.get("include_test_mode", False)
-    left_out = [] if include_test_mode else test_mode_trace_ids(
-        start=filters["start"], end=filters["end"], tenants=filters["tenants"])
-    # Every row (index-only scans), then the few test-mode rows subtracted: a
-    # NOT IN filter on the trace would need each row's heap tuple (the covering
-    # index has no trace column), 4x slower at 25k rows a version.
-    everything = version_usage(version.pk, **{**filters, "include_test_mode": True})
+    usage = version_usage(version.pk, **filters)
     # Counting an indexed column (not the primary key) keeps every aggregate an
     # index-only scan of the covering index: 13 ms instead of 75 ms at 50k rows.
     aggregates = _totals()
     if _is_postgres():
         # One pass over the version's rows: counts, sums and both percentiles together.
         aggregates["percentiles"] = Percentiles("duration_ms")
-    row = everything.aggregate(**aggregates)
+    row = usage.aggregate(**aggregates)
     both = row.pop("percentiles", None) or [None, None]
-    row, subtracted = _without_test_mode(row, everything, left_out)
-    if subtracted:
-        row["median"], row["p95"] = _percentiles_without(everything, left_out)
-    elif _is_postgres():
-        row["median"], row["p95"] = both
-    else:
-        row["median"], row["p95"] = _percentiles(everything, "duration_ms")
-    production = everything.exclude(trace_id__in=left_out) if subtracted else everything
-    durations = [float(d) for d in production.order_by("-started_at")
-                 .values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
+    row["median"], row["p95"] = both if _is_postgres() else _percentiles(usage, "duration_ms")
+    durations = [float(d) for d in usage.order_by("-started_at").values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
     row["refs"] = row["refs_sum"] / row["traces"] if row["traces"] else None
     row["rows"] = row["rows_sum"] / row["traces"] if row["traces"] else None
     return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), durations
-
-
-_SUMMED = ("traces", "errors", "warnings", "replans", "empties", "refs_sum", "rows_sum")
 
 
 def _totals() -> dict[str, Any]:
@@ -164,31 +134,6 @@ def _totals() -> dict[str, Any]:
         "empties": Count("asset_version_id", filter=Q(result_empty=True)),
         "refs_sum": Sum("references_count"), "rows_sum": Sum("rows_count"),
     }
-
-
-def _without_test_mode(row: dict[str, Any], everything: QuerySet, left_out: list[int]) -> tuple[dict[str, Any], bool]:
-    """``row`` (totals of every row) minus the totals of the test-mode rows; whether any were subtracted."""
-    if not left_out:
-        return row, False
-    minus = everything.filter(trace_id__in=left_out).aggregate(**_totals())
-    if not minus["traces"]:
-        return row, False
-    row = {**row, **{name: (row[name] or 0) - (minus[name] or 0) for name in _SUMMED}}
-    # First and last use cannot be subtracted: read them off the time index, skipping test-mode rows.
-    production = everything.exclude(trace_id__in=left_out).filter(started_at__isnull=False)
-    row["first"] = production.order_by("started_at").values_list("started_at", flat=True).first()
-    row["last"] = production.order_by("-started_at").values_list("started_at", flat=True).first()
-    return row, True
-
-
-def _percentiles_without(rows: QuerySet, left_out: list[int]) -> tuple[float | None, float | None]:
-    """Exact median and p95 of ``rows`` without the test-mode ones: durations are whole milliseconds, so the
-    rows' duration histogram (grouped in an index-only scan) minus the test-mode rows' one is exact."""
-    histogram = Counter(dict(rows.values_list("duration_ms").annotate(n=Count("*")).order_by()))
-    histogram.subtract(dict(rows.filter(trace_id__in=left_out).values_list("duration_ms")
-                            .annotate(n=Count("*")).order_by()))
-    median, p95 = histogram_percentiles(histogram, (0.5, 0.95), value=float)
-    return median, p95
 
 
 def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -291,22 +236,12 @@ def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[
         # stage" is the same set; as a range (stage > '') the index bounds the
         # scan instead of filtering every entry of the version (236 -> 96 ms
         # per version at 500k traces each).
-        everything = {**filters, "include_test_mode": True}
-        ranged = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **everything)
+        ranged = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **filters)
         rows = ranged.values("stage").annotate(both=Percentiles("duration_ms"), runs=Count("*"))
         for row in rows:
             median, p95 = row["both"] or [None, None]
             if row["stage"] in result:
                 result[row["stage"]] = {"median_ms": _round(median), "p95_ms": _round(p95), "runs": row["runs"]}
-        left_out = [] if filters.get("include_test_mode") else test_mode_trace_ids(
-            start=filters.get("start"), end=filters.get("end"), tenants=filters.get("tenants"))
-        # As for the trace level: the stages test-mode rows touched are computed again without them.
-        touched = set(ranged.filter(trace_id__in=left_out).values_list("stage", flat=True)) if left_out else set()
-        for stage in touched & set(stages):
-            stage_rows = ranged.filter(stage=stage)
-            median, p95 = _percentiles_without(stage_rows, left_out)
-            runs = stage_rows.count() - stage_rows.filter(trace_id__in=left_out).count()
-            result[stage] = {"median_ms": _round(median), "p95_ms": _round(p95), "runs": runs}
         return result
     for stage in stages:
         values = [float(v) for v in usage.filter(stage=stage).values_list("duration_ms", flat=True)]
@@ -406,15 +341,9 @@ def _version_traces(version_ids: list[int], window: RollupWindow, *,
         usage = TraceAssetUsage.objects.filter(trace_id__in=tested, asset_version_id__in=version_ids, stage="")
         for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
             counts[version_id] += n
-    left_out = [] if include_test_mode or not window.live else test_mode_trace_ids(tenants=tenants)
     for live in window.live_filter():
-        # All rows counted (index-only), the test-mode rows (by trace id) taken off.
         usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""),
-                        tenants=tenants, include_test_mode=True)
+                        tenants=tenants, include_test_mode=include_test_mode)
         for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
             counts[version_id] += n
-        if left_out:
-            tested = usage.filter(trace_id__in=left_out).values("asset_version_id").annotate(n=Count("*"))
-            for version_id, n in tested.values_list("asset_version_id", "n"):
-                counts[version_id] -= n
     return dict(counts)

@@ -15,7 +15,7 @@ from django.apps import apps as django_apps
 from django.db.models import F, Sum
 
 from impact.report import PRODUCTION_ONLY, WITH_TEST_MODE, asset_impact
-from inspector.models import RollupDay, Trace, TraceRollup, UsageRollup
+from inspector.models import RollupDay, Trace, TraceAssetUsage, TraceRollup, UsageRollup
 from inspector.services import asset_create, asset_version_create, trace_ingest
 from inspector.services.rollups import days_to_roll, rollup_window, usage_rollup
 from testkit.factories import VALID_SPECS, trace_body
@@ -160,6 +160,19 @@ def test_the_migration_makes_rolled_days_stale_so_they_are_rolled_again_without_
     _roll()
     assert TraceRollup.objects.aggregate(n=Sum("traces"))["n"] == Trace.objects.filter(
         test_mode=False, started_at__lt=TODAY).count()
+
+
+def test_usage_rows_carry_their_trace_test_mode_and_the_migration_copies_it_onto_old_rows(mixed):
+    usage = TraceAssetUsage.objects
+    assert set(usage.filter(test_mode=True).values_list("trace__test_mode", flat=True)) == {True}
+    assert set(usage.filter(test_mode=False).values_list("trace__test_mode", flat=True)) == {False}
+    tested = usage.filter(test_mode=True).count()
+    usage.update(test_mode=False)  # rows written before the column existed
+    migration = importlib.import_module("inspector.migrations.0009_usage_test_mode")
+
+    migration.copy_test_mode(django_apps, None)
+
+    assert tested and usage.filter(test_mode=True).count() == tested
 
 
 # --- the API ---------------------------------------------------------------------------------------------

@@ -176,6 +176,9 @@ class TraceAssetUsage(models.Model):
     replanned = models.BooleanField(default=False)
     references_count = models.PositiveIntegerField(default=0)
     rows_count = models.PositiveIntegerField(default=0)
+    # The trace's test mode: impact counts production traffic only unless asked, and
+    # reads it from the covering index instead of excluding test-mode traces by id.
+    test_mode = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["trace_id", "asset_type", "stage"]
@@ -190,7 +193,7 @@ class TraceAssetUsage(models.Model):
             # Covering index (PostgreSQL INCLUDE): impact figures are read from the index alone.
             models.Index(fields=["asset_version", "stage", "started_at"], name="usage_version_stage_time_idx",
                          include=["status", "duration_ms", "result_empty", "replanned", "references_count",
-                                  "rows_count", "tenant_id"]),
+                                  "rows_count", "tenant_id", "test_mode"]),
         ]
 
     def __str__(self) -> str:

@@ -37,7 +37,7 @@ STAGE_RUN_FIELDS = ("trace_id", "stage", "attempt", "sequence", "status", "start
 PAYLOAD_FIELDS = ("stage_run_id", "input_data", "output_data")
 USAGE_FIELDS = ("trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
                 "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",
-                "rows_count")
+                "rows_count", "test_mode")
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ def _usage_rows(trace_in: TraceIn, trace: Trace) -> list[dict[str, Any]]:
             "asset_version_id": known.id if known else None,
             "started_at": trace.started_at,
             "tenant_id": trace.tenant_id,
+            "test_mode": trace.test_mode,
             **facts.get(stage, facts[""]),
         })
     return usages
