@@ -90,6 +90,15 @@ def admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
+def flush_redis() -> None:
+    """Empty this runner's Redis databases: a previous run's rate-limit counters (the same user id in a
+    fresh database) would throttle this one, and its unsent tasks name a dropped database."""
+    import redis
+
+    for url in (CACHE_URL, BROKER_URL):
+        redis.Redis.from_url(url).flushdb()
+
+
 def manage(env: dict[str, str], *command: str) -> str:
     done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, cwd=ROOT,
                           capture_output=True, text=True)
@@ -287,6 +296,7 @@ def main() -> None:
           f"load {os.getloadavg()[0]:.2f}", flush=True)
     admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     admin_sql(f"CREATE DATABASE {DATABASE}")
+    flush_redis()
     try:
         # The release step of the Procfile.
         manage(env, "migrate", "--noinput")
@@ -303,6 +313,7 @@ def main() -> None:
         print(f"load after: {os.getloadavg()[0]:.2f}")
     finally:
         admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        flush_redis()
         if not args.keep_log:
             log.unlink(missing_ok=True)
         else:
