@@ -181,6 +181,25 @@ class Client:
         return ms, response
 
 
+class InProcessClient:
+    """The same calls through Django's test client in this process (``--in-process``): the figures of
+    the other benchmarks, on the same database, settings, Redis and worker, under the same load."""
+
+    def __init__(self, base: str, token: str) -> None:
+        from django.test import Client as DjangoClient
+
+        self.client = DjangoClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_X_FORWARDED_PROTO="https",
+                                   HTTP_HOST=HOST)
+
+    def timed(self, method: str, path: str, body: bytes | None = None, expect: int = 200):
+        started = time.perf_counter()
+        response = self.client.generic(method, path, body or b"", content_type="application/json")
+        ms = (time.perf_counter() - started) * 1000
+        if response.status_code != expect:
+            raise SystemExit(f"{method} {path}: {response.status_code} {response.content[:300]!r}")
+        return ms, response
+
+
 def clients_run(clients: list[Client], work: list, call: Callable[[Client, object], float]) -> tuple[float, list]:
     """Split ``work`` over ``clients`` (one thread each); wall seconds and every call's ms."""
     chunks = [work[i::len(clients)] for i in range(len(clients))]
@@ -206,8 +225,9 @@ def measure(base: str, token: str, args: argparse.Namespace, impact_asset: str) 
     rows: list = []
     n = args.requests
     stamp = {"started_at": datetime.now(UTC).isoformat()}
-    one = Client(base, token)
-    four = [Client(base, token) for _ in range(4)]
+    make = InProcessClient if args.in_process else Client
+    one = make(base, token)
+    four = [make(base, token) for _ in range(4)]
 
     def ingest(client: Client, body: bytes) -> float:
         return client.timed("POST", "/inspector/traces", body, expect=201)[0]
@@ -280,6 +300,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--conn-max-age", type=int, default=0, help="DB_CONN_MAX_AGE seconds (0: a connection a request)")
     parser.add_argument("--payload-bytes", type=int, default=10_000, help="padding added to each stage's result")
+    parser.add_argument("--in-process", action="store_true",
+                        help="the same calls through Django's test client in this process, for comparison")
     parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")
     args = parser.parse_args()
     if args.worker_class == "gthread" and args.threads == 1:
@@ -290,7 +312,7 @@ def main() -> None:
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = Path(f"/tmp/served_bench_{port}.log")
-    print(f"gunicorn {args.workers} x {args.worker_class}"
+    print(f"{'in-process (Django test client), ' if args.in_process else ''}gunicorn {args.workers} x {args.worker_class}"
           f"{f' ({args.threads} threads)' if args.worker_class == 'gthread' else ''}, "
           f"DB_CONN_MAX_AGE={args.conn_max_age}, {base}, database {DATABASE}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
