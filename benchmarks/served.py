@@ -4,6 +4,7 @@ Usage:
     python benchmarks/served.py                        # 3 sync workers (the Procfile's default), 500 requests
     python benchmarks/served.py --conn-max-age 60      # persistent database connections (DB_CONN_MAX_AGE)
     python benchmarks/served.py --worker-class gthread --workers 2 --requests 300
+    python benchmarks/served.py --in-process           # the same calls through Django's test client
 
 The other benchmarks call views in-process (Django test client). This one starts
 the web process the way docs/deploy.md runs it — ``gunicorn opsproject.wsgi``,
