@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/served.py                        # 3 sync workers (the Procfile's default), 500 requests
-    python benchmarks/served.py --conn-max-age 60      # persistent database connections (DB_CONN_MAX_AGE)
+    python benchmarks/served.py --conn-max-age 0       # a new database connection a request (DB_CONN_MAX_AGE)
     python benchmarks/served.py --worker-class gthread --workers 2 --requests 300
     python benchmarks/served.py --in-process           # the same calls through Django's test client
 
@@ -75,12 +75,13 @@ def served_environment(args: argparse.Namespace) -> dict[str, str]:
         "ALLOWED_HOSTS": HOST,
         "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "DB_CONN_MAX_AGE": str(args.conn_max_age),
         "CACHE_URL": CACHE_URL,
         "CELERY_BROKER_URL": BROKER_URL,
         "SECURE_PROXY_SSL_HEADER_ENABLED": "true",
         "PYTHONPATH": str(ROOT),
     })
+    if args.conn_max_age is not None:
+        env["DB_CONN_MAX_AGE"] = str(args.conn_max_age)
     return env
 
 
@@ -299,7 +300,8 @@ def main() -> None:
                         help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 3)")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
-    parser.add_argument("--conn-max-age", type=int, default=0, help="DB_CONN_MAX_AGE seconds (0: a connection a request)")
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="DB_CONN_MAX_AGE seconds (0: a connection a request; unset: the production default)")
     parser.add_argument("--payload-bytes", type=int, default=10_000, help="padding added to each stage's result")
     parser.add_argument("--in-process", action="store_true",
                         help="the same calls through Django's test client in this process, for comparison")
@@ -315,7 +317,8 @@ def main() -> None:
     log = Path(f"/tmp/served_bench_{port}.log")
     print(f"{'in-process (Django test client), ' if args.in_process else ''}gunicorn {args.workers} x {args.worker_class}"
           f"{f' ({args.threads} threads)' if args.worker_class == 'gthread' else ''}, "
-          f"DB_CONN_MAX_AGE={args.conn_max_age}, {base}, database {DATABASE}, {os.cpu_count()} cores, "
+          f"DB_CONN_MAX_AGE={'default' if args.conn_max_age is None else args.conn_max_age}, {base}, "
+          f"database {DATABASE}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
     admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     admin_sql(f"CREATE DATABASE {DATABASE}")
