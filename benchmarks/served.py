@@ -65,8 +65,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def served_environment(args: argparse.Namespace) -> dict[str, str]:
-    """Production settings (docs/deploy.md) for this machine's loopback services."""
+def served_environment(args: argparse.Namespace, database_url: str = f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+                       cache_url: str = CACHE_URL, broker_url: str = BROKER_URL) -> dict[str, str]:
+    """Production settings (docs/deploy.md) for this machine's loopback services.
+
+    ``served_admin.py`` passes its own database (an already loaded one) and Redis databases."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPS_", "DB_", "SECURE_", "STATICFILES"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": "opsproject.settings",
@@ -74,9 +77,9 @@ def served_environment(args: argparse.Namespace) -> dict[str, str]:
         "SECRET_KEY": "served-bench-" + os.urandom(24).hex(),
         "ALLOWED_HOSTS": HOST,
         "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "CACHE_URL": CACHE_URL,
-        "CELERY_BROKER_URL": BROKER_URL,
+        "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
+        "CELERY_BROKER_URL": broker_url,
         "SECURE_PROXY_SSL_HEADER_ENABLED": "true",
         "PYTHONPATH": str(ROOT),
     })
