@@ -135,6 +135,7 @@ class Screen:
     urls: list[str]
     expect: int = 200
     latencies: list[float] = field(default_factory=list)
+    slowest: tuple[float, str] = (0.0, "")
     failures: dict[int, int] = field(default_factory=dict)
     note: str = ""
 
@@ -256,11 +257,13 @@ def measure(client: AdminSession, screens: list[Screen], workers: int) -> None:
             print(f"  {screen.name:52} {screen.note}", flush=True)
             continue
         *timed, warm_up = screen.urls if len(screen.urls) > 1 else screen.urls * 2
-        client.timed(warm_up)  # the screen's code paths and templates, on an object not timed (when there are)
+        for _ in range(workers):  # the screen's imports and templates in each worker, on an object not timed
+            client.timed(warm_up)
         for url in timed:
             ms, status = client.timed(url)
             if status == screen.expect:
                 screen.latencies.append(ms)
+                screen.slowest = max(screen.slowest, (ms, url))
             else:
                 screen.failures[status] = screen.failures.get(status, 0) + 1
                 if sum(screen.failures.values()) >= 3:  # a broken screen: enough to report it
@@ -274,7 +277,7 @@ def summary(screen: Screen) -> str:
     if not screen.latencies:
         return screen.note
     return (f"n={len(screen.latencies):3}  p50 {statistics.median(screen.latencies):7.1f} ms  "
-            f"p95 {percentile(screen.latencies, 95):7.1f} ms")
+            f"p95 {percentile(screen.latencies, 95):7.1f} ms  slowest {screen.slowest[0]:.0f} ms {screen.slowest[1]}")
 
 
 def table(screens: list[Screen]) -> str:
