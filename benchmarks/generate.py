@@ -75,8 +75,7 @@ def _rows(numbers, rng, payloads, prefix, start, next_ids, version_ids):
                            '"counts": ' + counts + "}")
             stage_durations[stage] = rng.randrange(1, 80)
             runs.append((run_id, trace_id, stage, 1, sequence, "ok", started, stage_durations[stage], 0, 0,
-                         rng.randrange(10), False, diagnostics, "{}", 900, 1200, '{"stage": "' + stage + '"}',
-                         '{"stage": "' + stage + '", "result": {}}'))
+                         rng.randrange(10), False, diagnostics, "{}", 900, 1200))
             blobs.append((run_id, _INPUTS[stage], blob))
         for asset_type, name, stage in ASSETS:
             version = 1 + number % 2
@@ -95,7 +94,7 @@ TRACE_COLUMNS = ("id", "trace_id", "parent_trace_id", "tenant_id", "question", "
                  "duration_ms", "test_mode", "stage_count", "replan_count", "metadata", "content_hash", "created_at")
 RUN_COLUMNS = ("id", "trace_id", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics", "applied_assets",
-               "input_size", "output_size", "input_preview", "output_preview")
+               "input_size", "output_size")
 PAYLOAD_COLUMNS = ("stage_run_id", "input_data", "output_data")
 USAGE_COLUMNS = ("id", "trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
                  "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",

@@ -41,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _profile import py_spy, summary  # noqa: E402  (benchmarks/ is the script's own directory)
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE = "served_bench"
@@ -130,8 +131,10 @@ print(asset.pk)
 
 
 @contextlib.contextmanager
-def processes(env: dict[str, str], args: argparse.Namespace, port: int, log: Path) -> Iterator[None]:
-    """gunicorn (as the Procfile's web process) and one Celery worker; both stopped on the way out."""
+def processes(env: dict[str, str], args: argparse.Namespace, port: int, log: Path) -> Iterator[int]:
+    """gunicorn (as the Procfile's web process) and one Celery worker; both stopped on the way out.
+
+    Yields the gunicorn master's pid (``--profile`` records it and its workers)."""
     out = log.open("w")
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "opsproject.wsgi:application", "--bind", f"{HOST}:{port}",
@@ -142,7 +145,7 @@ def processes(env: dict[str, str], args: argparse.Namespace, port: int, log: Pat
         [sys.executable, "-m", "celery", "-A", "opsproject", "worker", "--loglevel", "WARNING", "--concurrency", "1"],
         env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield
+        yield web.pid
     finally:
         for proc in (web, worker):
             proc.terminate()
@@ -264,6 +267,8 @@ def measure(base: str, token: str, args: argparse.Namespace, impact_asset: str) 
             get(client, f"/inspector/traces/{trace_id}/stages/{stage}") for stage in stages)
 
     row(rows, "trace + its 5 stage payloads (6 GETs)", clients_run([one], ids[: max(20, n // 5)], whole_trace)[1])
+    row(rows, "whole trace in one call (?include=payloads)",
+        clients_run([one], [f"/inspector/traces/{i}?include=payloads" for i in ids], get)[1])
     row(rows, "list of the 50 most recent traces", clients_run([one], ["/inspector/traces?limit=50"] * n, get)[1])
     searches = [f"/inspector/traces?limit=50&q={word}" for word in ("checkout", "servers", "s1-000007", "nothing")]
     row(rows, "trace search (?q=…)", clients_run([one], searches * max(1, n // 20), get)[1])
@@ -305,10 +310,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="DB_CONN_MAX_AGE seconds (0: a connection a request; unset: the production default)")
-    parser.add_argument("--payload-bytes", type=int, default=10_000, help="padding added to each stage's result")
+    parser.add_argument("--payload-bytes", type=int, default=1_500,
+                        help="padding added to each stage's result (1,500: a ~10 KB trace, the issue's size)")
     parser.add_argument("--in-process", action="store_true",
                         help="the same calls through Django's test client in this process, for comparison")
     parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record the gunicorn workers with py-spy into this file (raw stacks) and print "
+                             "where their CPU time went (profiling slows the served figures)")
     args = parser.parse_args()
     if args.worker_class == "gthread" and args.threads == 1:
         args.threads = 4
@@ -333,13 +342,17 @@ def main() -> None:
         manage(env, "seed_assets")
         token = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
         impact_asset = manage(env, "shell", "-c", IMPACT_ASSET).strip().splitlines()[-1]
-        with processes(env, args, port, log):
+        with processes(env, args, port, log) as web_pid:
             wait_until_ready(base)
-            rows = measure(base, token, args, impact_asset)
+            profiling = py_spy(web_pid, args.profile) if args.profile else contextlib.nullcontext()
+            with profiling:
+                rows = measure(base, token, args, impact_asset)
         print("\n| operation | n | throughput | p50 ms | p95 ms |\n|---|---|---|---|---|")
         for name, count, rate, p50, p95 in rows:
             print(f"| {name} | {count} | {rate} | {p50:.1f} | {p95:.1f} |")
         print(f"load after: {os.getloadavg()[0]:.2f}")
+        if args.profile:
+            print("\ngunicorn workers' CPU samples (py-spy):\n" + summary(args.profile))
     finally:
         admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         flush_redis()

@@ -110,16 +110,28 @@ TENANT_PARAMETER = OpenApiParameter(
     "without it, the first stored of them.")
 
 
-@extend_schema(responses=TraceDetailSerializer, parameters=[TENANT_PARAMETER])
+INCLUDE_PARAMETER = OpenApiParameter(
+    "include", OpenApiTypes.STR, enum=["payloads"],
+    description="payloads: every stage run's full input and output in this answer, up to "
+    "OPS_TRACE_PAYLOADS_MAX_BYTES of payload JSON; stages past it are named under payloads.omitted.")
+
+
+@extend_schema(responses=TraceDetailSerializer, parameters=[TENANT_PARAMETER, INCLUDE_PARAMETER])
 class TraceDetailView(generics.GenericAPIView):
-    """A trace with stage summaries and payload previews (full payloads: the stage endpoint)."""
+    """A trace with stage summaries and payload previews; with ?include=payloads, the whole trace in one answer."""
 
     queryset = Trace.objects.none()
     serializer_class = TraceDetailSerializer
 
     def get(self, request: Request, trace_id: str) -> Response:
+        include = request.query_params.get("include", "")
+        if include not in ("", "payloads"):
+            raise InvalidInput("include must be 'payloads' or absent", field="include")
         trace = selectors.trace_get(trace_id=trace_id, scope=scope_for(request.user),
                                     tenant=request.query_params.get("tenant", ""))
+        if include:
+            trace.payload_inclusion = selectors.trace_payloads_attach(
+                trace, limit=settings.OPS_TRACE_PAYLOADS_MAX_BYTES)
         return Response(self.get_serializer(trace).data)
 
 

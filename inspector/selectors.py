@@ -1,16 +1,20 @@
-"""Reading traces and assets. Lists and details never load stage payloads."""
+"""Reading traces and assets. Lists and details never load stage payloads (details: their previews' heads)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Substr
 
 from access.tenancy import EVERY_TENANT, TenantScope
 from inspector.filters import AssetFilter, TraceFilter
-from inspector.models import Asset, AssetVersion, StageRun, Trace, TraceAssetUsage
+from inspector.models import Asset, AssetVersion, StagePayload, StageRun, Trace, TraceAssetUsage
+from inspector.payload_preview import compressed_head_bytes
 from inspector.trace_comparison import StageSnapshot, compare_traces
+from inspector.trace_payloads import OmittedPayload, PayloadInclusion, payloads_within_limit
 from kernel.errors import InvalidInput, NotFound
 from kernel.tenancy import SHARED_TENANT
 
@@ -117,8 +121,18 @@ def trace_pk(queryset: QuerySet[Trace], *, trace_id: str, tenant: str = "") -> i
 
 
 def stage_run_summaries(queryset: QuerySet[StageRun]) -> QuerySet[StageRun]:
-    """Stage runs without their previews, diagnostics and bill of materials (and their trace's metadata)."""
-    return queryset.defer("input_preview", "output_preview", "diagnostics", "applied_assets", "trace__metadata")
+    """Stage runs without their diagnostics and bill of materials (and their trace's metadata)."""
+    return queryset.defer("diagnostics", "applied_assets", "trace__metadata")
+
+
+def stage_runs_with_previews(queryset: QuerySet[StageRun]) -> QuerySet[StageRun]:
+    """Stage runs with the head of each compressed payload, which their ``input_preview`` / ``output_preview`` decode.
+
+    One join in the same query; the database sends at most ``compressed_head_bytes`` a payload side.
+    """
+    head = compressed_head_bytes(settings.OPS_PREVIEW_CHARS)
+    return queryset.annotate(input_head=Substr("payload__input_data", 1, head),
+                             output_head=Substr("payload__output_data", 1, head))
 
 
 def asset_usage_rows(queryset: QuerySet[TraceAssetUsage]) -> QuerySet[TraceAssetUsage]:
@@ -165,8 +179,8 @@ def trace_visible(*, trace_id: str, scope: TenantScope = EVERY_TENANT, label: st
 
 
 def trace_get(*, trace_id: str, scope: TenantScope = EVERY_TENANT, tenant: str = "") -> Trace:
-    """One trace with its stage summaries and bill of materials (no payloads); see ``trace_pick``."""
-    stage_runs = StageRun.objects.order_by("sequence", "id")
+    """One trace with its stage summaries, payload previews and bill of materials; see ``trace_pick``."""
+    stage_runs = stage_runs_with_previews(StageRun.objects.order_by("sequence", "id"))
     usages = TraceAssetUsage.objects.select_related("asset_version").order_by("asset_type", "stage", "asset_name")
     queryset = scope.filter(Trace.objects).prefetch_related(
         Prefetch("stage_runs", queryset=stage_runs),
@@ -176,6 +190,23 @@ def trace_get(*, trace_id: str, scope: TenantScope = EVERY_TENANT, tenant: str =
     if trace is None:
         raise NotFound(f"trace {trace_id!r} not found")
     return trace
+
+
+def trace_payloads_attach(trace: Trace, *, limit: int) -> PayloadInclusion:
+    """Attach ``included_input`` / ``included_output`` to the stage runs of ``trace`` (from ``trace_get``)
+    whose payloads fit in ``limit`` bytes, read in one query; what was left out is named in the result."""
+    runs = list(trace.stage_runs.all())
+    sizes = {run.pk: run.input_size + run.output_size for run in runs}
+    budget = payloads_within_limit(sizes.items(), limit)
+    payloads = StagePayload.objects.in_bulk(budget.included, field_name="stage_run_id") if budget.included else {}
+    for run in runs:
+        payload = payloads.get(run.pk)
+        if payload is not None:
+            run.included_input, run.included_output = payload.input, payload.output
+    omitted = [OmittedPayload(stage=run.stage, attempt=run.attempt, size_bytes=sizes[run.pk],
+                              trace_id=trace.trace_id, tenant_id=trace.tenant_id)
+               for run in runs if run.pk in budget.omitted]
+    return PayloadInclusion(limit_bytes=limit, included_bytes=budget.included_bytes, omitted=omitted)
 
 
 def stage_run_with_payload(*, trace_id: str, stage: str, attempt: int | None = None,

@@ -62,6 +62,10 @@ class OptionalFloatField(_LeftOutWhenNone, serializers.FloatField):
     pass
 
 
+class OptionalJSONField(_LeftOutWhenNone, serializers.JSONField):
+    pass
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     """An error answer: ``{"detail": "..."}`` (inspector.api_errors)."""
 
@@ -112,6 +116,10 @@ class StageRunSummarySerializer(serializers.ModelSerializer):
     payload_url = serializers.SerializerMethodField()
     input_truncated = serializers.SerializerMethodField()
     output_truncated = serializers.SerializerMethodField()
+    input = OptionalJSONField(source="included_input", read_only=True,
+                              help_text="The full stage input; only with ?include=payloads, when it fits the limit.")
+    output = OptionalJSONField(source="included_output", read_only=True,
+                               help_text="The full stage output; only with ?include=payloads, when it fits the limit.")
 
     class Meta:
         model = StageRun
@@ -135,6 +143,8 @@ class StageRunSummarySerializer(serializers.ModelSerializer):
             "input_truncated",
             "output_truncated",
             "payload_url",
+            "input",
+            "output",
         ]
 
     def get_payload_url(self, run: StageRun) -> str:
@@ -155,13 +165,34 @@ class AssetUsageSerializer(serializers.ModelSerializer):
         fields = ["stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id"]
 
 
+class OmittedPayloadSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    attempt = serializers.IntegerField()
+    size_bytes = serializers.IntegerField(help_text="Input and output JSON bytes: more than the answer had left.")
+    payload_url = serializers.SerializerMethodField(help_text="Where to read this stage's payloads alone.")
+
+    def get_payload_url(self, omitted) -> str:
+        return trace_url(omitted.trace_id, omitted.tenant_id, f"/stages/{omitted.stage}", attempt=omitted.attempt)
+
+
+class PayloadInclusionSerializer(_LeftOutWhenNone, serializers.Serializer):
+    """What ``?include=payloads`` put in the answer and what it left out (inspector/trace_payloads.py)."""
+
+    limit_bytes = serializers.IntegerField(help_text="OPS_TRACE_PAYLOADS_MAX_BYTES: payload JSON one answer carries.")
+    included_bytes = serializers.IntegerField()
+    capped = serializers.BooleanField(help_text="True when at least one stage's payloads were left out.")
+    omitted = OmittedPayloadSerializer(many=True)
+
+
 class TraceDetailSerializer(TraceListSerializer):
     stages = StageRunSummarySerializer(source="stage_runs", many=True, read_only=True)
     applied_assets = serializers.SerializerMethodField()
     asset_usages = AssetUsageSerializer(many=True, read_only=True)
+    payloads = PayloadInclusionSerializer(source="payload_inclusion", read_only=True,
+                                          help_text="Only with ?include=payloads.")
 
     class Meta(TraceListSerializer.Meta):
-        fields = TraceListSerializer.Meta.fields + ["metadata", "applied_assets", "asset_usages", "stages"]
+        fields = TraceListSerializer.Meta.fields + ["metadata", "applied_assets", "asset_usages", "stages", "payloads"]
 
     def get_applied_assets(self, trace: Trace) -> dict[str, dict]:
         """The trace-level bill of materials: type → name, version, status."""

@@ -142,6 +142,8 @@ LOGIN_URL = "admin:login"
 # --- Ingest limits -----------------------------------------------------------
 OPS_INGEST_MAX_BYTES = envint("OPS_INGEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 OPS_PREVIEW_CHARS = envint("OPS_PREVIEW_CHARS", 2000, minimum=100)
+# At most this many bytes of payload JSON in one ?include=payloads answer (inspector/trace_payloads.py).
+OPS_TRACE_PAYLOADS_MAX_BYTES = envint("OPS_TRACE_PAYLOADS_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
 # false: ingest commits do not wait for the WAL flush (PostgreSQL; still atomic,
 # a crash may lose the last few hundred ms of acknowledged traces).
 OPS_INGEST_SYNCHRONOUS_COMMIT = envbool("OPS_INGEST_SYNCHRONOUS_COMMIT", True)

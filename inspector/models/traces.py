@@ -11,9 +11,11 @@ import zlib
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import models
 
 from inspector.contracts import STAGE_ORDER
+from inspector.payload_preview import preview_from_compressed_head
 from kernel.tenancy import SHARED_TENANT
 
 
@@ -43,7 +45,7 @@ class Trace(models.Model):
     # Unique per tenant (trace_unique_id_per_tenant): tenants choose their ids
     # independently, and a clash must not reveal another tenant's id.
     trace_id = models.CharField(max_length=128)
-    parent_trace_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    parent_trace_id = models.CharField(max_length=128, blank=True, default="")
     tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
     question = models.TextField()
     route = models.CharField(max_length=16, choices=Route.choices, blank=True, default="")
@@ -74,6 +76,8 @@ class Trace(models.Model):
             models.Index(fields=["status", "-started_at"], name="trace_status_started_idx"),
             models.Index(fields=["route", "-started_at"], name="trace_route_started_idx"),
             models.Index(fields=["test_mode", "-started_at"], name="trace_testmode_started_idx"),
+            # Equality look-ups only: a plain index, without the pattern-ops twin db_index adds on PostgreSQL.
+            models.Index(fields=["parent_trace_id"], name="trace_parent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -83,7 +87,8 @@ class Trace(models.Model):
 class StageRun(models.Model):
     """One attempt of one stage; summary columns only (payloads in ``StagePayload``)."""
 
-    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="stage_runs")
+    # No index of its own: stagerun_unique_attempt (trace, stage, attempt) starts with it.
+    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="stage_runs", db_index=False)
     stage = models.CharField(max_length=16, choices=StageChoices)
     attempt = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Execution order within the trace.")
@@ -99,8 +104,8 @@ class StageRun(models.Model):
     applied_assets = models.JSONField(default=dict)
     input_size = models.PositiveIntegerField(default=0, help_text="Bytes of the input JSON.")
     output_size = models.PositiveIntegerField(default=0, help_text="Bytes of the output JSON.")
-    input_preview = models.TextField(blank=True, default="")
-    output_preview = models.TextField(blank=True, default="")
+    # No stored previews: input_preview / output_preview are cut on read from the payload's head
+    # (selectors.stage_runs_with_previews; see inspector/payload_preview.py for why).
 
     class Meta:
         ordering = ["trace_id", "sequence"]
@@ -112,14 +117,33 @@ class StageRun(models.Model):
     def __str__(self) -> str:
         return f"{self.trace_id}:{self.stage}#{self.attempt}"
 
+    @property
+    def input_preview(self) -> str:
+        return self._preview(self.input_head, self.input_size)
+
+    @property
+    def output_preview(self) -> str:
+        return self._preview(self.output_head, self.output_size)
+
+    @staticmethod
+    def _preview(head: bytes | memoryview | None, size: int) -> str:
+        # input_head / output_head are annotations (selectors.stage_runs_with_previews); without them
+        # the attribute lookup fails loudly rather than showing an empty preview.
+        return preview_from_compressed_head(head, size=size, limit=settings.OPS_PREVIEW_CHARS)
+
+
+SMALL_PAYLOAD_BYTES = 64 * 1024
+
 
 class StagePayload(models.Model):
     """The full input and output of a stage run, loaded only when asked for.
 
-    Stored as zlib-compressed JSON text: payloads are always read whole, never
-    queried inside, and compression cuts both the disk footprint and the
-    server-side cost of ingesting megabytes of jsonb. Read through ``input``
-    and ``output``.
+    Stored as zlib-compressed JSON text: payloads are always read whole (or their
+    head, for previews), never queried inside, and compression cuts both the
+    disk footprint and the server-side cost of ingesting megabytes of jsonb.
+    PostgreSQL keeps the columns ``EXTERNAL`` (migration 0010): it would fail
+    to compress them again anyway, and uncompressed TOAST lets ``SUBSTRING``
+    read only a payload's head. Read through ``input`` and ``output``.
     """
 
     stage_run = models.OneToOneField(StageRun, on_delete=models.CASCADE, primary_key=True, related_name="payload")
@@ -131,8 +155,9 @@ class StagePayload(models.Model):
 
     @staticmethod
     def encode(json_bytes: bytes) -> bytes:
-        # Level 1: nearly all of the size win at a fraction of the CPU of level 6.
-        return zlib.compress(json_bytes, 1)
+        # Level 6 on the common small payloads (~15 % fewer bytes than level 1 on typical stage JSON, tens of
+        # microseconds each); level 1 above 64 KB, where level 6 would cost several times the CPU for little.
+        return zlib.compress(json_bytes, 6 if len(json_bytes) <= SMALL_PAYLOAD_BYTES else 1)
 
     @staticmethod
     def decode(data: bytes | memoryview) -> dict[str, Any]:
@@ -156,14 +181,17 @@ class TraceAssetUsage(models.Model):
     number keep the row meaningful for traces from elsewhere.
     """
 
-    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="asset_usages")
+    # Indexed by usage_trace_idx (Meta), named so that migrations can say what they drop and add.
+    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="asset_usages", db_index=False)
     stage = models.CharField(max_length=16, blank=True, default="")
     asset_type = models.CharField(max_length=16)
     asset_name = models.CharField(max_length=200)
     version = models.PositiveIntegerField()
     version_status = models.CharField(max_length=16, blank=True, default="")
+    # No index of its own: usage_version_trace_idx starts with it.
     asset_version = models.ForeignKey(
-        "inspector.AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="usages"
+        "inspector.AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="usages",
+        db_index=False,
     )
     # Copied from the trace (trace-level rows) or the stage's final attempt
     # (stage rows) at ingest, so per-version impact figures aggregate one
@@ -182,12 +210,11 @@ class TraceAssetUsage(models.Model):
 
     class Meta:
         ordering = ["trace_id", "asset_type", "stage"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["trace", "stage", "asset_type", "asset_name", "version"], name="usage_unique_row"
-            ),
-        ]
+        # No unique constraint on (trace, stage, type, name, version): ingest builds the rows from a
+        # dict keyed by exactly that (trace_rows._usage_rows), and its index cost 588 bytes a trace
+        # against ~100 for this one (equal keys are deduplicated: a trace's ten rows share one entry).
         indexes = [
+            models.Index(fields=["trace"], name="usage_trace_idx"),
             models.Index(fields=["asset_type", "asset_name", "version"], name="usage_name_version_idx"),
             models.Index(fields=["asset_version", "trace"], name="usage_version_trace_idx"),
             # Covering index (PostgreSQL INCLUDE): impact figures are read from the index alone.

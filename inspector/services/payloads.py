@@ -1,8 +1,8 @@
-"""Serialising stage payloads once: canonical JSON bytes, size, preview and hash.
+"""Serialising stage payloads once: canonical JSON bytes, size and hash.
 
 orjson (sorted keys) is used because ingest serialises every payload exactly
-once and reuses the bytes for the content hash, the size, the preview and the
-compressed copy; the standard library's encoder was the largest CPU cost.
+once and reuses the bytes for the content hash, the size and the compressed
+copy; the standard library's encoder was the largest CPU cost.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.conf import settings
 
 
 def canonical_json(value: Any) -> bytes:
@@ -33,14 +32,9 @@ def content_hash(parts: Iterable[bytes]) -> str:
 class SerializedPayload:
     data: bytes
     size: int
-    preview: str
 
 
 def serialize_payload(value: dict[str, Any]) -> SerializedPayload:
-    """Serialise a payload once: its JSON bytes, byte size and a preview of at most ``OPS_PREVIEW_CHARS``."""
+    """Serialise a payload once: its JSON bytes and byte size (previews are cut on read: payload_preview)."""
     data = canonical_json(value)
-    limit = settings.OPS_PREVIEW_CHARS
-    # A character takes at most 4 UTF-8 bytes: decode only the head we need.
-    head = data[: limit * 4 + 4].decode("utf-8", errors="ignore")
-    preview = head if len(data) <= limit and len(head) <= limit else head[:limit] + "…"
-    return SerializedPayload(data=data, size=len(data), preview=preview)
+    return SerializedPayload(data=data, size=len(data))

@@ -33,7 +33,7 @@ TRACE_FIELDS = ("trace_id", "parent_trace_id", "tenant_id", "question", "route",
                 "duration_ms", "test_mode", "stage_count", "replan_count", "metadata", "content_hash", "created_at")
 STAGE_RUN_FIELDS = ("trace_id", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                     "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics",
-                    "applied_assets", "input_size", "output_size", "input_preview", "output_preview")
+                    "applied_assets", "input_size", "output_size")
 PAYLOAD_FIELDS = ("stage_run_id", "input_data", "output_data")
 USAGE_FIELDS = ("trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
                 "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",
@@ -148,8 +148,6 @@ def _stage_run_rows(item: PreparedTrace, trace: Trace) -> list[dict[str, Any]]:
             "applied_assets": run.input.applied_assets,
             "input_size": input_payload.size,
             "output_size": output_payload.size,
-            "input_preview": input_payload.preview,
-            "output_preview": output_payload.preview,
         })
     return rows
 

@@ -1,5 +1,7 @@
 """Admin changelists and change pages open, and never render full payloads."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -92,7 +94,9 @@ def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logg
         with CaptureQueriesContext(connection) as captured:
             admin_client_logged.get(f"/admin/inspector/trace/{trace.pk}/change/")
         counts.append(len(captured.captured_queries))
-        assert not any("inspector_stagepayload" in q["sql"] for q in captured.captured_queries)
+        # Only the payloads' heads, for the previews: never a whole payload column.
+        heads = re.compile(r'SUBSTR(ING)?\("inspector_stagepayload"\."(input|output)_data", 1, \d+\)')
+        assert not any(re.search(r'stagepayload"\."(input|output)_data"', heads.sub("", q["sql"])) for q in captured.captured_queries)
     assert counts[0] == counts[1]
 
 

@@ -1,9 +1,14 @@
 """Trace list filters and paging, detail without payloads, full stage payloads."""
 
+import json
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
+from inspector.payload_preview import compressed_head_bytes
 from inspector.services import trace_ingest
 from testkit.factories import UserFactory, trace_body
 from testkit.plugin import client_for, grant
@@ -108,14 +113,26 @@ def test_detail_previews_are_cut_for_large_payloads(viewer_client, db, settings)
     stage = viewer_client.get(f"{LIST}/big").json()["stages"][0]
     assert len(stage["output_preview"]) == 201 and stage["output_truncated"] is True
     assert stage["output_size"] > 50_000
+    assert stage["input_truncated"] is False and stage["input_preview"].startswith('{"applied_assets":')
 
 
-def test_detail_never_selects_payload_columns_and_uses_few_queries(viewer_client, traces):
+def test_detail_preview_of_a_small_payload_is_the_whole_canonical_json(viewer_client, db):
+    ingest(trace_id="small")
+    stage = viewer_client.get(f"{LIST}/small").json()["stages"][0]
+    whole = viewer_client.get(f"{LIST}/small/stages/route_plan").json()["output"]
+    assert json.loads(stage["output_preview"]) == whole
+    assert len(stage["output_preview"].encode()) == stage["output_size"] and stage["output_truncated"] is False
+
+
+def test_detail_reads_only_payload_heads_and_uses_few_queries(viewer_client, traces, settings):
     with CaptureQueriesContext(connection) as captured:
         response = viewer_client.get(f"{LIST}/d")
     assert response.status_code == 200
     sql = [query["sql"] for query in captured.captured_queries]
-    assert not any("inspector_stagepayload" in statement for statement in sql), sql
+    head = compressed_head_bytes(settings.OPS_PREVIEW_CHARS)
+    heads = re.compile(rf'SUBSTR(ING)?\("inspector_stagepayload"\."(input|output)_data", 1, {head}\)')
+    assert sum(len(heads.findall(statement)) for statement in sql) == 2, sql
+    assert not any(re.search(r'stagepayload"\."(input|output)_data"', heads.sub("", statement)) for statement in sql), sql
     # auth + session-less permission lookups + trace + stage runs + usages; independent of stage count
     assert len(sql) <= 6, sql
 
@@ -170,3 +187,57 @@ def test_stage_endpoint_errors(viewer_client, traces, path, status):
 def test_reads_need_authentication_and_view_permission(anon_client, plain_client, traces, path):
     assert anon_client.get(LIST + path).status_code == 401
     assert plain_client.get(LIST + path).status_code == 403
+
+
+def test_include_payloads_gives_every_stage_input_and_output_in_one_answer(viewer_client, traces):
+    data = viewer_client.get(f"{LIST}/d?include=payloads").json()
+    for stage in data["stages"]:
+        alone = viewer_client.get(stage["payload_url"]).json()
+        assert (stage["input"], stage["output"]) == (alone["input"], alone["output"])
+    assert data["payloads"]["capped"] is False and data["payloads"]["omitted"] == []
+    assert data["payloads"]["included_bytes"] == sum(s["input_size"] + s["output_size"] for s in data["stages"])
+
+
+def test_include_payloads_reads_them_in_one_query(viewer_client, traces):
+    viewer_client.get(f"{LIST}/d")  # warm the user's permission cache
+    counts = []
+    for query in ("", "?include=payloads"):
+        with CaptureQueriesContext(connection) as captured:
+            viewer_client.get(f"{LIST}/d{query}")
+        counts.append(len(captured.captured_queries))
+    assert counts[1] == counts[0] + 1
+
+
+def test_the_default_answer_stays_light(viewer_client, traces):
+    data = viewer_client.get(f"{LIST}/d").json()
+    assert "payloads" not in data and not any("input" in s or "output" in s for s in data["stages"])
+
+
+def test_payloads_past_the_limit_are_named_with_where_to_read_them(viewer_client, db, settings):
+    body = trace_body(trace_id="capped")
+    body["stages"][2]["output"]["result"]["padding"] = "x" * 20_000
+    trace_ingest(payload=body)
+    settings.OPS_TRACE_PAYLOADS_MAX_BYTES = 10_000
+    data = viewer_client.get(f"{LIST}/capped?include=payloads").json()
+    execute = next(s for s in data["stages"] if s["stage"] == "execute")
+    assert "output" not in execute and "input" not in execute
+    assert all("output" in s for s in data["stages"] if s["stage"] != "execute")  # smaller later stages still in
+    summary = data["payloads"]
+    assert summary["capped"] is True and summary["limit_bytes"] == 10_000 and summary["included_bytes"] <= 10_000
+    assert summary["omitted"] == [{"stage": "execute", "attempt": 1,
+                                   "size_bytes": execute["input_size"] + execute["output_size"],
+                                   "payload_url": execute["payload_url"]}]
+
+
+@pytest.mark.parametrize("value", ["everything", "payload", "payloads,stages"])
+def test_an_unknown_include_is_400(viewer_client, traces, value):
+    response = viewer_client.get(f"{LIST}/d?include={value}")
+    assert response.status_code == 400 and response.json() == {"include": ["include must be 'payloads' or absent"]}
+
+
+def test_include_payloads_keeps_tenant_walls(db):
+    trace_ingest(payload=trace_body(trace_id="walled", tenant_id="acme"))
+    outsider = client_for(grant(UserFactory(tenants=["default"]), "inspector.view_trace"))
+    assert outsider.get(f"{LIST}/walled?include=payloads").status_code == 404
+    anonymous = APIClient()
+    assert anonymous.get(f"{LIST}/walled?include=payloads").status_code in (401, 403)

@@ -43,7 +43,8 @@ def test_summaries_leave_out_the_heavy_columns():
     trace = selectors.trace_summaries(Trace.objects.all()).get()
     assert {"metadata", "content_hash"} <= trace.get_deferred_fields()
     run = selectors.stage_run_summaries(trace.stage_runs.all()).first()
-    assert {"input_preview", "output_preview", "diagnostics", "applied_assets"} <= run.get_deferred_fields()
+    assert {"diagnostics", "applied_assets"} <= run.get_deferred_fields()
+    assert not hasattr(run, "input_head")  # no payload bytes: previews are the detail's alone
 
 
 def test_assets_with_version_summary_counts_versions_and_names_the_published_one():

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inspector import selectors
 from inspector.contracts import StageInput, StageOutput
 from inspector.models import StagePayload, StageRun, TraceAssetUsage
 from inspector.services import trace_ingest, trace_ingest_batch
@@ -72,7 +73,7 @@ def test_stage_run_summaries_are_stored_as_sent():
     assert (validate.status, validate.warnings_count, validate.result_empty, validate.sequence) == (
         "warning", 2, True, 1)
     assert validate.diagnostics["warnings"] == ["slow", "é"]
-    route_plan = StageRun.objects.get(trace=trace, stage="route_plan")
+    route_plan = selectors.stage_runs_with_previews(StageRun.objects.filter(trace=trace)).get(stage="route_plan")
     assert route_plan.applied_assets == {"prompt": "route_rules@1"}
     assert route_plan.input_preview.startswith('{"applied_assets":{"prompt":"route_rules@1"}')
     assert trace.metadata == {"client": "tests"} and trace.created_at is not None
