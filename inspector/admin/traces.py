@@ -18,7 +18,9 @@ from access.tenancy import scope_for
 from inspector import selectors, trace_page
 from inspector.admin.read_only import ReadOnlyAdminMixin
 from inspector.admin_paging import LargeTablePaginator
-from inspector.models import StageRun, Trace, TraceAssetUsage
+from inspector.admin_rows import QuickRowsAdminMixin
+from inspector.contracts import ASSET_TYPES, STAGE_ORDER
+from inspector.models import AssetVersion, StageRun, Trace, TraceAssetUsage
 
 
 class AssetVersionUsedFilter(admin.SimpleListFilter):
@@ -49,8 +51,49 @@ class TenantFilter(admin.SimpleListFilter):
         return queryset.filter(tenant_id=self.value()) if self.value() else queryset
 
 
+class FixedChoicesFilter(admin.SimpleListFilter):
+    """A filter on one column offering a fixed list of values, never a DISTINCT over the table.
+
+    Django's default filter for a plain column lists its distinct values by
+    scanning every row (105 ms at 200k usage rows, seconds at the 10M of 1M
+    traces). The values of these columns come from small known sets, so the
+    choices are those sets; the URL parameter stays the column's name as before.
+    """
+
+    offered: tuple[tuple[str, str], ...] = ()
+    # A value standing for the empty string (an empty parameter means "All").
+    blank_value = "-"
+
+    def lookups(self, request, model_admin):
+        return self.offered
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(**{self.parameter_name: "" if value == self.blank_value else value})
+
+
+class UsageAssetTypeFilter(FixedChoicesFilter):
+    title = "asset type"
+    parameter_name = "asset_type"
+    offered = tuple((name, name) for name in ASSET_TYPES)
+
+
+class UsageStageFilter(FixedChoicesFilter):
+    title = "stage"
+    parameter_name = "stage"
+    offered = ((FixedChoicesFilter.blank_value, "trace level"), *((name, name) for name in STAGE_ORDER))
+
+
+class UsageVersionStatusFilter(FixedChoicesFilter):
+    title = "version status"
+    parameter_name = "version_status"
+    offered = (*AssetVersion.Status.choices, (FixedChoicesFilter.blank_value, "not in the registry"))
+
+
 @admin.register(Trace)
-class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class TraceAdmin(QuickRowsAdminMixin, TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["trace_id", "short_question", "tenant_id", "route", "status_badge", "started_at",
                     "duration_ms", "test_mode", "stage_count", "replan_count"]
     list_filter = ["status", "route", "test_mode", TenantFilter, ("started_at", admin.DateFieldListFilter),
@@ -125,7 +168,7 @@ class TraceAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StageRun)
-class StageRunAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class StageRunAdmin(QuickRowsAdminMixin, TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     tenant_field = "trace__tenant_id"
     list_display = ["trace", "stage_label", "attempt", "status", "duration_ms", "warnings_count", "errors_count",
                     "references_count", "result_empty", "output_size"]
@@ -134,7 +177,6 @@ class StageRunAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["trace"]
     show_full_result_count = False
     paginator = LargeTablePaginator
-    exclude = ["input_preview", "output_preview"]
     readonly_fields = ["trace", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                        "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics",
                        "applied_assets", "input_size", "output_size"]
@@ -148,10 +190,10 @@ class StageRunAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TraceAssetUsage)
-class TraceAssetUsageAdmin(TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class TraceAssetUsageAdmin(QuickRowsAdminMixin, TenantScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     tenant_field = "trace__tenant_id"
     list_display = ["trace", "stage", "asset_type", "asset_name", "version", "version_status"]
-    list_filter = ["asset_type", "stage", "version_status"]
+    list_filter = [UsageAssetTypeFilter, UsageStageFilter, UsageVersionStatusFilter]
     search_fields = ["asset_name", "=trace__trace_id"]
     list_select_related = ["trace"]
     show_full_result_count = False
