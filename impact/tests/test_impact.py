@@ -117,3 +117,18 @@ def test_asset_traces_endpoint(viewer_client, asset):
 def test_impact_needs_permissions(anon_client, plain_client, asset):
     assert anon_client.get(f"/asset-registry/assets/{asset.pk}/impact").status_code == 401
     assert plain_client.get(f"/asset-registry/assets/{asset.pk}/impact").status_code == 403
+
+
+def test_consuming_stages_in_pipeline_order_from_one_query(asset, django_assert_num_queries):
+    from impact.queries import consuming_stages
+    from inspector.contracts import STAGE_ORDER
+
+    body = trace_body(trace_id="two-stages", applied_assets={"query": "ci_lookup@2"})
+    for stage in body["stages"]:
+        used = stage["stage"] in ("execute", "route_plan")
+        stage["input"]["applied_assets"] = {"query": "ci_lookup@2"} if used else {}
+    trace_ingest(payload=body)
+    with django_assert_num_queries(1):  # one EXISTS a stage in one statement, not a query a stage and version
+        stages = consuming_stages(asset)
+    assert stages == [s for s in STAGE_ORDER if s in ("execute", "route_plan")]
+    assert consuming_stages(Asset.objects.get(name="budget")) == []  # no trace applied the policy
