@@ -177,6 +177,8 @@ class StageRunAdmin(QuickRowsAdminMixin, TenantScopedAdmin, ReadOnlyAdminMixin, 
     list_select_related = ["trace"]
     show_full_result_count = False
     paginator = LargeTablePaginator
+    # As the trace list: 11 columns a row, and 50 rows render in half the time of 100.
+    list_per_page = 50
     readonly_fields = ["trace", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                        "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics",
                        "applied_assets", "input_size", "output_size"]

@@ -98,3 +98,11 @@ def test_usage_filters_filter(superuser_client, traces):
         assert {u.version_status for u in listed(f"?version_status={value}")} == {status}
     assert superuser_client.get("/admin/inspector/traceassetusage/?stage=-&asset_type=query").status_code == 200
 
+
+
+def test_stage_runs_list_fifty_a_page(superuser_client, traces):
+    for index in range(8):
+        trace_ingest(payload=trace_body(trace_id=f"qr-more-{index}"))
+    assert StageRun.objects.count() > 50
+    page = superuser_client.get("/admin/inspector/stagerun/").content.decode()
+    assert page.count('class="action-select"') == 50
