@@ -116,9 +116,9 @@ class StageRunSummarySerializer(serializers.ModelSerializer):
     payload_url = serializers.SerializerMethodField()
     input_truncated = serializers.SerializerMethodField()
     output_truncated = serializers.SerializerMethodField()
-    input = OptionalJSONField(source="included_input", read_only=True,
+    input = OptionalJSONField(source="included_input",
                               help_text="The full stage input; only with ?include=payloads, when it fits the limit.")
-    output = OptionalJSONField(source="included_output", read_only=True,
+    output = OptionalJSONField(source="included_output",
                                help_text="The full stage output; only with ?include=payloads, when it fits the limit.")
 
     class Meta:
@@ -188,8 +188,7 @@ class TraceDetailSerializer(TraceListSerializer):
     stages = StageRunSummarySerializer(source="stage_runs", many=True, read_only=True)
     applied_assets = serializers.SerializerMethodField()
     asset_usages = AssetUsageSerializer(many=True, read_only=True)
-    payloads = PayloadInclusionSerializer(source="payload_inclusion", read_only=True,
-                                          help_text="Only with ?include=payloads.")
+    payloads = PayloadInclusionSerializer(source="payload_inclusion", help_text="Only with ?include=payloads.")
 
     class Meta(TraceListSerializer.Meta):
         fields = TraceListSerializer.Meta.fields + ["metadata", "applied_assets", "asset_usages", "stages", "payloads"]
