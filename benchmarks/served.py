@@ -1,9 +1,9 @@
 """The product as deployed, measured over HTTP: gunicorn, production settings, PostgreSQL, Redis.
 
 Usage:
-    python benchmarks/served.py                        # 3 sync workers (the Procfile's default), 500 requests
+    python benchmarks/served.py                        # 2 gthread workers x 4 threads (the Procfile's), 500 requests
     python benchmarks/served.py --conn-max-age 0       # a new database connection a request (DB_CONN_MAX_AGE)
-    python benchmarks/served.py --worker-class gthread --workers 2 --requests 300
+    python benchmarks/served.py --worker-class sync --workers 3 --requests 300
     python benchmarks/served.py --in-process           # the same calls through Django's test client
 
 The other benchmarks call views in-process (Django test client). This one starts
@@ -139,7 +139,7 @@ def processes(env: dict[str, str], args: argparse.Namespace, port: int, log: Pat
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "opsproject.wsgi:application", "--bind", f"{HOST}:{port}",
          "--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
-         "--log-level", "warning"],
+         "--log-level", "warning", "--access-logfile", str(log.with_suffix(".access"))],
         env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "opsproject", "worker", "--loglevel", "WARNING", "--concurrency", "1"],
@@ -155,6 +155,7 @@ def processes(env: dict[str, str], args: argparse.Namespace, port: int, log: Pat
             except subprocess.TimeoutExpired:
                 proc.kill()
         out.close()
+        log.with_suffix(".access").unlink(missing_ok=True)
 
 
 def wait_until_ready(base: str, deadline_s: float = 60) -> None:
@@ -304,10 +305,11 @@ def measure(base: str, token: str, args: argparse.Namespace, impact_asset: str) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=500, help="requests per measured operation (fewer for slow ones)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
-                        help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 3)")
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+                        help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 2)")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")),
+                        help="threads per gthread worker (the Procfile's default: WEB_THREADS or 4)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="DB_CONN_MAX_AGE seconds (0: a connection a request; unset: the production default)")
     parser.add_argument("--payload-bytes", type=int, default=1_500,
@@ -319,8 +321,6 @@ def main() -> None:
                         help="record the gunicorn workers with py-spy into this file (raw stacks) and print "
                              "where their CPU time went (profiling slows the served figures)")
     args = parser.parse_args()
-    if args.worker_class == "gthread" and args.threads == 1:
-        args.threads = 4
 
     env = served_environment(args)
     os.environ.update(env)

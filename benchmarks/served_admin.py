@@ -303,10 +303,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="requests a screen")
     parser.add_argument("--only", nargs="*", help="measure only screens whose name contains one of these words")
     parser.add_argument("--migrate", action="store_true", help="run manage.py migrate on the database first")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
-                        help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 3)")
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+                        help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 2)")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")),
+                        help="threads per gthread worker (the Procfile's default: WEB_THREADS or 4)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="DB_CONN_MAX_AGE seconds (unset: the production default)")
     parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")

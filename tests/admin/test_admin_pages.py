@@ -96,7 +96,8 @@ def test_trace_page_query_count_does_not_depend_on_stage_count(admin_client_logg
         counts.append(len(captured.captured_queries))
         # Only the payloads' heads, for the previews: never a whole payload column.
         heads = re.compile(r'SUBSTR(ING)?\("inspector_stagepayload"\."(input|output)_data", 1, \d+\)')
-        assert not any(re.search(r'stagepayload"\."(input|output)_data"', heads.sub("", q["sql"])) for q in captured.captured_queries)
+        whole = re.compile(r'stagepayload"\."(input|output)_data"')
+        assert not any(whole.search(heads.sub("", q["sql"])) for q in captured.captured_queries)
     assert counts[0] == counts[1]
 
 
