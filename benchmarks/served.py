@@ -302,9 +302,8 @@ def measure(base: str, token: str, args: argparse.Namespace, impact_asset: str) 
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=500, help="requests per measured operation (fewer for slow ones)")
+def server_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the web process runs: the Procfile's defaults (also served_admin.py's)."""
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
                         help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 2)")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
@@ -312,11 +311,17 @@ def main() -> None:
                         help="threads per gthread worker (the Procfile's default: WEB_THREADS or 4)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="DB_CONN_MAX_AGE seconds (0: a connection a request; unset: the production default)")
+    parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=500, help="requests per measured operation (fewer for slow ones)")
+    server_arguments(parser)
     parser.add_argument("--payload-bytes", type=int, default=1_500,
                         help="padding added to each stage's result (1,500: a ~10 KB trace, the issue's size)")
     parser.add_argument("--in-process", action="store_true",
                         help="the same calls through Django's test client in this process, for comparison")
-    parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the gunicorn workers with py-spy into this file (raw stacks) and print "
                              "where their CPU time went (profiling slows the served figures)")

@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from served import HOST, free_port, manage, percentile, processes, served_environment, wait_until_ready
+from served import HOST, free_port, manage, percentile, processes, served_environment, server_arguments, wait_until_ready
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ops_1m"
 # Redis databases of their own: served.py uses 5 and 6, CI and the demo the low numbers.
@@ -303,14 +303,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="requests a screen")
     parser.add_argument("--only", nargs="*", help="measure only screens whose name contains one of these words")
     parser.add_argument("--migrate", action="store_true", help="run manage.py migrate on the database first")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-                        help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 2)")
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")),
-                        help="threads per gthread worker (the Procfile's default: WEB_THREADS or 4)")
-    parser.add_argument("--conn-max-age", type=int, default=None,
-                        help="DB_CONN_MAX_AGE seconds (unset: the production default)")
-    parser.add_argument("--keep-log", action="store_true", help="keep the gunicorn/celery log in /tmp")
+    server_arguments(parser)
     args = parser.parse_args()
 
     env = served_environment(args, database_url=args.database_url, cache_url=CACHE_URL, broker_url=BROKER_URL)

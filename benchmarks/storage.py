@@ -196,7 +196,7 @@ def database_size() -> int:
         return cursor.fetchone()[0]
 
 
-def report(count: int, empty: dict[tuple[str, str], int], empty_db: int, body: float | None) -> None:
+def report(empty: dict[tuple[str, str], int], empty_db: int, body: float | None) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -246,7 +246,7 @@ def main() -> None:
 
     try:
         if args.sizes_only:
-            report(0, {}, 0, None)
+            report({}, 0, None)
             return
         call_command("migrate", verbosity=0)
         call_command("seed_assets", verbosity=0)
@@ -260,7 +260,7 @@ def main() -> None:
             copy_traces(args.copies)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-        report(args.count * args.copies, empty, empty_db, body)
+        report(empty, empty_db, body)
     finally:
         connection.close()
         if not args.keep and not args.sizes_only:
