@@ -3,6 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tests run in this many processes (pytest-xdist), each on its own test database.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+# schemathesis names every operation's test alike, which pytest-xdist cannot share out: run apart.
+SERIAL := tests/fuzz/test_openapi_fuzz.py
 
 .PHONY: install demo test test-fast browser screenshots benchmarks schema clean
 
@@ -22,13 +27,15 @@ demo: install
 
 # The whole suite, browser tests included (they skip locally without /usr/bin/chromium).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST) --ignore=$(SERIAL)
+	$(BIN)/python -m pytest -q -p no:xdist $(SERIAL)
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not browser"
+	$(BIN)/python -m pytest -q $(XDIST) -m "not browser" --ignore=$(SERIAL)
+	$(BIN)/python -m pytest -q -p no:xdist $(SERIAL)
 
 browser: install
-	$(BIN)/python -m pytest -q -m browser
+	$(BIN)/python -m pytest -q $(XDIST) -m browser
 
 # Regenerates docs/screenshots/*.png from the browser tests.
 screenshots: install

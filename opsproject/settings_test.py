@@ -4,7 +4,17 @@ CI points CELERY_BROKER_URL at Redis; tests still run tasks eagerly unless a
 test starts a real worker (regression/tests/test_worker.py does).
 """
 
+import os
+
 from opsproject.settings import *  # noqa: F403
+from testkit.parallel import broker_url_for_this_worker
+
+# Under pytest-xdist each worker has its own test database; a real Celery worker
+# started by one test run must not take another run's tasks, so each gets its own
+# Redis database too. Celery reads the environment before these settings.
+CELERY_BROKER_URL = broker_url_for_this_worker(CELERY_BROKER_URL)  # noqa: F405
+if os.environ.get("CELERY_BROKER_URL"):
+    os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL
 
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES = {

@@ -43,3 +43,12 @@ def test_each_role_grants_its_permissions_and_no_more(role, granted, refused):
     user = role_user(role)
     assert user.has_perms(granted)
     assert not any(user.has_perm(perm) for perm in refused)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_brings_the_role_groups_back_as_it_does_permissions():
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    after_flush = {group.name: group.permissions.count() for group in Group.objects.filter(name__in=ROLE_PERMISSIONS)}
+    assert after_flush == roles_install()  # every role, each with all of its permissions

@@ -52,6 +52,12 @@ from regression.services import (
 )
 from regression.suite_models import GoldenSuite, SuiteItem
 from testkit.factories import UserFactory
+from testkit.parallel import worker_index
+
+# schemathesis gives all its operations' tests one node id, and pytest-xdist then runs one of them for
+# all: this file runs in a plain pytest process (make test runs it after the parallel part).
+pytestmark = pytest.mark.skipif(worker_index() is not None,
+                                reason="run without -n: its operations share one node id under pytest-xdist")
 
 EXAMPLES = int(os.environ.get("OPS_FUZZ_EXAMPLES", "12"))
 QUESTION = "What is checkout-api?"

@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.db import connection
 
 from inspector.services import trace_ingest
 from testkit.factories import trace_body
+from testkit.parallel import scratch_redis_url
 
 
 def in_ci() -> bool:
@@ -53,7 +54,7 @@ def redis_url(postgres) -> str:
     parts = urlsplit(url)
     need(parts.scheme == "redis" and _reachable(parts.hostname or "127.0.0.1", parts.port or 6379),
          "needs the Redis broker (CELERY_BROKER_URL=redis://127.0.0.1:6379/0)")
-    return urlunsplit(parts._replace(path="/14"))
+    return scratch_redis_url(url)
 
 
 def trace_pair(prefix: str) -> tuple[str, str]:
