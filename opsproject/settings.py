@@ -152,6 +152,9 @@ OPS_INGEST_SYNCHRONOUS_COMMIT = envbool("OPS_INGEST_SYNCHRONOUS_COMMIT", True)
 OPS_INGEST_BATCH_MAX = envint("OPS_INGEST_BATCH_MAX", 100, minimum=1)
 # Ingest's in-process cache of registry look-ups (inspector/services/registry_cache.py):
 # another process's new version or status change is seen within this; 0 switches it off.
+# How long an API token's user, permissions and tenants are remembered (access/token_cache.py);
+# any change to them is seen at once where the cache is shared. 0 turns the cache off.
+OPS_TOKEN_CACHE_SECONDS = envint("OPS_TOKEN_CACHE_SECONDS", 60, minimum=0)
 OPS_REGISTRY_CACHE_SECONDS = envint("OPS_REGISTRY_CACHE_SECONDS", 10, minimum=0)
 # Django refuses larger bodies before the view runs; keep it just above the
 # ingest limit so the view can answer 413 with a readable message.
@@ -215,7 +218,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 REST_FRAMEWORK = {
     # Token first: anonymous API calls then get 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "access.token_cache.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["inspector.permissions.ModelPermissions"],
