@@ -304,6 +304,10 @@ def measure(base: str, token: str, args: argparse.Namespace, impact_asset: str) 
 
 def server_arguments(parser: argparse.ArgumentParser) -> None:
     """How the web process runs: the Procfile's defaults (also served_admin.py's)."""
+    import importlib.util
+
+    if importlib.util.find_spec("gunicorn") is None:
+        raise SystemExit("gunicorn is not installed: pip install -e '.[dev,prod]' (make install leaves it out)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
                         help="gunicorn workers (the Procfile's default: WEB_CONCURRENCY or 2)")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")

@@ -7,6 +7,7 @@ the pipeline and the tests.
 
 from __future__ import annotations
 
+import copy
 from urllib.parse import urlencode
 
 from rest_framework import serializers
@@ -66,13 +67,32 @@ class OptionalJSONField(_LeftOutWhenNone, serializers.JSONField):
     pass
 
 
+class FieldsBuiltOnce:
+    """A ModelSerializer whose field set is built from the model once per class, then copied.
+
+    DRF rebuilds a ModelSerializer's fields from the model's metadata for every
+    instance (6.5 % of the served workers' time in issue 17's profile); a deep
+    copy of the unbound fields is two to three times cheaper and gives every
+    instance fields of its own to bind. Only for serializers whose fields do
+    not depend on the instance, the request or the context.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        prototype = cls.__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            cls._fields_prototype = prototype  # on this class only: a subclass builds its own
+        return copy.deepcopy(prototype)
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     """An error answer: ``{"detail": "..."}`` (inspector.api_errors)."""
 
     detail = serializers.CharField()
 
 
-class TraceListSerializer(serializers.ModelSerializer):
+class TraceListSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Trace
         # The columns the list reads (selectors.TRACE_LIST_FIELDS) less the database id.
@@ -112,7 +132,7 @@ class TraceBatchIngestedSerializer(serializers.Serializer):
     results = TraceBatchItemSerializer(many=True)
 
 
-class StageRunSummarySerializer(serializers.ModelSerializer):
+class StageRunSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     payload_url = serializers.SerializerMethodField()
     input_truncated = serializers.SerializerMethodField()
     output_truncated = serializers.SerializerMethodField()
@@ -157,7 +177,7 @@ class StageRunSummarySerializer(serializers.ModelSerializer):
         return len(run.output_preview) < run.output_size and run.output_preview.endswith("…")
 
 
-class AssetUsageSerializer(serializers.ModelSerializer):
+class AssetUsageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     asset_version_id = serializers.IntegerField(allow_null=True, read_only=True)
 
     class Meta:
