@@ -308,6 +308,11 @@ def main() -> None:
 
     env = served_environment(args, database_url=args.database_url, cache_url=CACHE_URL, broker_url=BROKER_URL)
     os.environ.update(env)
+    import redis
+
+    # Start cold, as a freshly deployed server: what an earlier run cached (the impact page's summed
+    # roll-up rows, tokens) must not make this run's first views look warm.
+    redis.Redis.from_url(CACHE_URL).flushdb()
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = Path(f"/tmp/served_admin_{port}.log")

@@ -34,12 +34,17 @@ class ReplanEventAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin)
     list_display = ["created_at", "kind", "trace_id", "trigger_type", "severity", "stage_name", "decision",
                     "approved", "veto", "attempt", "max_attempts", "outcome", "breaker_state", "isolated"]
     # isolated: decided by a test-mode run against a snapshot; filter them out to count live vetoes.
-    list_filter = ["kind", "isolated", "trigger_type", "severity", "decision", "approved", "veto"]
+    # A date filter, not a date_hierarchy: the hierarchy's year/month/day links cost a MIN, a MAX and a
+    # DISTINCT over every event on each page (issue 17: 153 ms p95 at 54,000 events).
+    list_filter = ["kind", "isolated", "trigger_type", "severity", "decision", "approved", "veto",
+                   ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=trace_id", "trigger_reason", "reason"]
-    list_select_related = ["policy"]
+    # No column shows the policy (no join), and the patches and the raw trigger are shown on the event's
+    # page, never in the list.
+    list_select_related = False
+    changelist_defer = ["trigger_raw", "trigger_metadata", "patch_before", "patch_after", "json_patch"]
     show_full_result_count = False
     paginator = LargeTablePaginator
-    date_hierarchy = "created_at"
     # 14 columns a row: 50 rows keep the page within budget (100 rows rendered in ~110 ms in-process).
     list_per_page = 50
     readonly_fields = [f.name for f in ReplanEvent._meta.fields]

@@ -22,7 +22,16 @@ _KEY_SLOT = "0key0slot0"
 
 
 class OneReverseChangeList(ChangeList):
-    """Reverses the change URL once per page and puts each row's (integer) key in it."""
+    """Reverses the change URL once per page and puts each row's (integer) key in it.
+
+    Also leaves out of the rows' query the columns the admin names in
+    ``changelist_defer``: large JSON and text that no column of the list shows.
+    """
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        deferred = getattr(self.model_admin, "changelist_defer", ())
+        return queryset.defer(*deferred) if deferred else queryset
 
     def url_for_result(self, result):
         if not isinstance(self.opts.pk, models.IntegerField):  # AutoField and BigAutoField are IntegerFields

@@ -33,13 +33,18 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_registry_cache():
-    """Ingest caches registry ids in the process; each test's database starts over (ids are reused)."""
+def _fresh_caches():
+    """Ingest caches registry ids in the process, and Django's cache holds figures keyed by ids and
+    generations; each test's database starts over (ids and generations are reused), so both do too."""
+    from django.core.cache import cache
+
     from inspector.services.registry_cache import registry_cache_clear
 
     registry_cache_clear()
+    cache.clear()
     yield
     registry_cache_clear()
+    cache.clear()
 
 
 @pytest.fixture

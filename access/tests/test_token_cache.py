@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 AUTH_TABLES = ("authtoken_token", "auth_permission", "access_tenantmembership")
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def member():
     user = grant(UserFactory(), "inspector.view_trace")

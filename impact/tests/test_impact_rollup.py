@@ -233,3 +233,37 @@ def test_the_beat_schedule_has_the_rollup_job(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["rollup-asset-usage"]
     assert entry["task"] == rollup_asset_usage.name == "inspector.tasks.rollup_asset_usage"
     assert 0 < entry["options"]["expires"] <= 600
+
+
+def _rollup_reads(report) -> tuple[dict, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = report()
+    return result, sum('FROM "inspector_usagerollup"' in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_summed_rollup_rows_are_read_once_until_a_day_is_rolled_again(asset):
+    _roll()
+    report = lambda: asset_impact(asset=asset, base="1", target="2")
+    first, reads = _rollup_reads(report)
+    assert reads == 2  # one sum a version
+    again, reads = _rollup_reads(report)
+    assert reads == 0 and again["metrics"] == first["metrics"]
+
+    _trace("late", 2, _at(1), duration=50)  # dirties day 1: read live, the other days' sums are new keys
+    _rollup_reads(report)
+    _roll()  # day 1 rolled again: a new generation, so nothing summed before it counts
+    rolled_again, reads = _rollup_reads(report)
+    assert reads == 2
+    assert rolled_again["metrics"]["target"]["traces"] == first["metrics"]["target"]["traces"] + 1
+
+
+@pytest.mark.django_db
+def test_a_rebuilt_database_with_the_same_generations_is_not_taken_for_the_old_one(asset):
+    _roll()
+    state = rollup_window(None, None).rolled_state
+    RollupDay.objects.update(rolled_at=F("rolled_at") + timedelta(seconds=1))  # same days and generations
+    assert rollup_window(None, None).rolled_state != state

@@ -22,6 +22,7 @@ sliver of the traffic; see docs/impact.md.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -227,13 +228,19 @@ class RollupWindow:
     """A report's time range split into rolled days (read from roll-ups) and live ranges (from usage rows).
 
     ``live`` holds ``(start, end, end_inclusive)``; ``None`` is an open end.
-    Rolled days are ``first_day``..``last_day`` minus ``holes``.
+    Rolled days are ``first_day``..``last_day`` minus ``holes``. ``rolled_state``
+    digests each rolled day's ``rolled_generation`` and ``rolled_at``: a day's
+    rows change only when it is rolled again after a change, which moves its
+    generation, so figures summed from this window's roll-up rows stay true while
+    the digest is the same (generations, not clocks, as ``RollupDay`` explains;
+    ``rolled_at`` only tells a restored or rebuilt database's days apart).
     """
 
     first_day: date | None
     last_day: date | None
     holes: tuple[date, ...]
     live: tuple[tuple[datetime | None, datetime | None, bool], ...]
+    rolled_state: str = ""
 
     @property
     def rolled(self) -> bool:
@@ -277,7 +284,8 @@ def rollup_window(start: datetime | None, end: datetime | None) -> RollupWindow:
         days = days.filter(day__gte=_first_whole_day(start))
     if end is not None:
         days = days.filter(day__lt=end.astimezone(UTC).date())  # the day must close at or before `end`
-    valid = sorted(days.values_list("day", flat=True))
+    generations = sorted(days.values_list("day", "rolled_generation", "rolled_at"))
+    valid = [day for day, _, _ in generations]
     if not valid:
         return RollupWindow(None, None, (), ((start, end, True),))
     first, last = valid[0], valid[-1]
@@ -295,7 +303,8 @@ def rollup_window(start: datetime | None, end: datetime | None) -> RollupWindow:
         day += timedelta(days=1)
     if end is None or cursor <= end:
         live.append((cursor, end, True))
-    return RollupWindow(first, last, tuple(holes), tuple(live))
+    state = hashlib.sha256(repr(generations).encode()).hexdigest()
+    return RollupWindow(first, last, tuple(holes), tuple(live), rolled_state=state)
 
 
 def _first_whole_day(start: datetime) -> date:

@@ -42,6 +42,7 @@ def test_search_by_exact_trace_id(client, traces):
 
 class _Estimated(LargeTablePaginator):
     count = COUNT_CAP * 100  # as the planner estimate would say for a million rows
+    offered_rows = COUNT_CAP
 
 
 def test_deep_pages_are_capped_when_the_count_is_an_estimate():
@@ -49,3 +50,18 @@ def test_deep_pages_are_capped_when_the_count_is_an_estimate():
     assert paginator.num_pages == COUNT_CAP // 50
     small = LargeTablePaginator(list(range(120)), 50)
     assert small.num_pages == 3
+
+
+def test_a_filtered_count_stops_at_its_cap_and_offers_that_many_rows(traces, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inspector import admin_paging
+
+    monkeypatch.setattr(admin_paging, "FILTERED_COUNT_CAP", 2)
+    with CaptureQueriesContext(connection) as queries:
+        paginator = LargeTablePaginator(Trace.objects.filter(tenant_id="acme").order_by("pk"), 1)
+        assert paginator.count == 2  # both acme traces: not past the cap
+    assert len(queries) == 1 and "COUNT(*)" in queries[0]["sql"] and "LIMIT 3" in queries[0]["sql"]
+    wide = LargeTablePaginator(Trace.objects.filter(question__contains="").order_by("pk"), 1)
+    assert wide.count == 3 and wide.num_pages == 2  # 4 traces: counted to the cap + 1, two pages offered
