@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "impact",  # the top of the app graph: nothing imports it
     "controlloop",
     "access",
+    "otlp",  # OpenTelemetry's door in (docs/otlp.md): top of the app graph beside impact
     # The bundled reference pipeline, a plug-in: OPS_STAGE_HANDLERS below point at it.
     "reference",
 ]
@@ -206,6 +207,12 @@ OPS_INVENTORY_PATH = Path(envstr("OPS_INVENTORY_PATH", str(VAR_DIR / "inventory.
 # configuration only; a tenant's spec names a connection, never a URL or a file.
 OPS_SOURCES = parse_sources(envstr("OPS_SOURCES", ""), bundled_inventory=OPS_INVENTORY_PATH)
 
+# OTLP ingest (docs/otlp.md): a trace whose root span never comes is assembled from its spans once none
+# has come for this long; buffered spans are forgotten after OPS_OTLP_BUFFER_HOURS.
+OPS_OTLP_QUIET_SECONDS = envint("OPS_OTLP_QUIET_SECONDS", 30, minimum=1)
+OPS_OTLP_BUFFER_HOURS = envint("OPS_OTLP_BUFFER_HOURS", 24, minimum=1)
+OPS_OTLP_SWEEP_BATCH = envint("OPS_OTLP_SWEEP_BATCH", 500, minimum=1)
+
 # --- Cache (throttle counters) -------------------------------------------------
 # One process: local memory. Several web processes: CACHE_URL=redis://… so the
 # rate limits count across them.
@@ -303,6 +310,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Retention (docs/reliability.md): hourly, each run bounded by OPS_RETENTION_MAX_SECONDS.
     # Impact roll-ups (docs/impact.md): closed days are summed once, a pass at most OPS_ROLLUP_MAX_SECONDS.
+    "otlp-sweep": {
+        "task": "otlp.tasks.sweep_buffered_spans",
+        "schedule": 15.0,
+        "options": {"expires": 12},
+    },
     "rollup-asset-usage": {
         "task": "inspector.tasks.rollup_asset_usage",
         "schedule": crontab(minute="*/10"),

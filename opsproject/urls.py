@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("inspector.urls")),
     path("", include("controlloop.urls")),
     path("", include("impact.urls")),
+    path("", include("otlp.urls")),
 ]

@@ -1,0 +1,1 @@
+"""OpenTelemetry's door in: OTLP/HTTP trace exports become stored traces (docs/otlp.md)."""
