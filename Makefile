@@ -11,10 +11,10 @@ SERIAL := tests/fuzz/test_openapi_fuzz.py
 
 .PHONY: install demo test test-fast browser screenshots benchmarks schema clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./sdk
 	touch $(STAMP)
 
 install: $(STAMP)

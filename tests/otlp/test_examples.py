@@ -1,4 +1,4 @@
-"""docs/examples/ run against a live server, and the traces they send are checked."""
+"""docs/examples/ (OpenTelemetry and the SDK) run against a live server, and the traces they send are checked."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ def test_the_opentelemetry_example_sends_one_trace_a_question(live_server, inges
     assert "unmapped_spans" not in first.metadata["otlp"]
     empty = traces["Who owns payroll?"].stage_runs.get(stage="execute")
     assert empty.status == "warning" and empty.payload.output["diagnostics"]["warnings"] == ["no rows"]
+
+
+def test_the_sdk_example_sends_one_trace_a_question_in_one_session(live_server, ingest_token):
+    env = {**os.environ, "OPS_URL": live_server.url, "OPS_TOKEN": ingest_token}
+    done = subprocess.run([sys.executable, str(EXAMPLES / "sdk_pipeline.py"), "Which servers run checkout-api?",
+                           "Who owns payroll?"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "sent 2, dropped 0"
+    traces = {trace.question: trace for trace in Trace.objects.all()}
+    assert set(traces) == {"Which servers run checkout-api?", "Who owns payroll?"}
+    assert {trace.metadata["session_id"] for trace in traces.values()} == {"example-session"}
+    assert [run.stage for run in traces["Who owns payroll?"].stage_runs.order_by("sequence")] == [
+        "route_plan", "validate", "execute", "compose", "present"]
+    assert traces["Who owns payroll?"].stage_runs.get(stage="validate").status == "warning"
