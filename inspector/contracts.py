@@ -246,6 +246,8 @@ class TraceIn(Contract):
 
     trace_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")
     parent_trace_id: str = Field(default="", max_length=128)
+    session_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$",
+                            description="The conversation this trace belongs to; its traces are listed in order.")
     tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     question: Question
     route: Literal["plan", "direct", "reject", ""] = ""

@@ -59,6 +59,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 class TraceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the question, or an exact trace id.")
     tenant = django_filters.CharFilter(field_name="tenant_id")
+    session_id = django_filters.CharFilter(help_text="The traces of one session (conversation), exactly.")
     status = django_filters.ChoiceFilter(choices=TraceStatus.choices)
     route = django_filters.ChoiceFilter(choices=Route.choices)
     test_mode = StrictBooleanFilter()
@@ -70,7 +71,7 @@ class TraceFilter(django_filters.FilterSet):
 
     class Meta:
         model = Trace
-        fields = ["q", "tenant", "status", "route", "test_mode", "asset", "has_replan"]
+        fields = ["q", "tenant", "session_id", "status", "route", "test_mode", "asset", "has_replan"]
 
     def filter_q(self, queryset: QuerySet[Trace], name: str, value: str) -> QuerySet[Trace]:
         value = value.strip()

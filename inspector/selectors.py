@@ -23,6 +23,7 @@ TRACE_LIST_FIELDS = (
     "trace_id",
     "parent_trace_id",
     "tenant_id",
+    "session_id",
     "question",
     "route",
     "status",
@@ -94,6 +95,17 @@ def trace_parent(*, trace: Trace) -> Trace | None:
         return None
     return (Trace.objects.filter(trace_id=trace.parent_trace_id, tenant_id=trace.tenant_id)
             .only("id", "trace_id").first())
+
+
+SESSION_TRACES_SHOWN = 100
+
+
+def session_traces(*, trace: Trace, limit: int = SESSION_TRACES_SHOWN) -> list[Trace]:
+    """The traces of ``trace``'s session in its tenant, oldest first (the first ``limit``); [] without a session."""
+    if not trace.session_id:
+        return []
+    return list(Trace.objects.filter(tenant_id=trace.tenant_id, session_id=trace.session_id)
+                .order_by("started_at", "id").only("id", "trace_id", "question", "status", "started_at")[:limit])
 
 
 def trace_summaries(queryset: QuerySet[Trace]) -> QuerySet[Trace]:

@@ -104,6 +104,7 @@ def page_context(trace: Trace) -> dict[str, Any]:
         "page_data": page_data(trace, groups),
         "applied_versions": applied_versions(trace),
         "parent": selectors.trace_parent(trace=trace),
+        "session": selectors.session_traces(trace=trace),
         "replanned": [g for g in groups if len(g.attempts) > 1],
         "replan_events": trace_panels.provide(trace_panels.REPLAN_DECISIONS, trace, default=[]),
         "timeline_url": reverse("admin:controlloop_timeline") + "?" + urlencode(

@@ -199,9 +199,7 @@ def assemble(records: list[dict[str, Any]], *, tenant_id: str, rules: list[Stage
         metadata["otlp"]["service"] = service
     if unmapped:
         metadata["otlp"]["unmapped_spans"] = unmapped
-    session = root["attributes"].get("session.id") or root["attributes"].get("ops.session_id")
-    if session:
-        metadata["session_id"] = str(session)
+    session = str(root["attributes"].get("session.id") or root["attributes"].get("ops.session_id") or "")
     body = {
         "trace_id": trace_hex,
         "tenant_id": tenant_id,
@@ -212,4 +210,6 @@ def assemble(records: list[dict[str, Any]], *, tenant_id: str, rules: list[Stage
         "stages": stages,
         "metadata": metadata,
     }
+    if session:
+        body["session_id"] = session
     return Assembly(body=body, unmapped=unmapped)

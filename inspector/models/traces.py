@@ -47,6 +47,8 @@ class Trace(models.Model):
     trace_id = models.CharField(max_length=128)
     parent_trace_id = models.CharField(max_length=128, blank=True, default="")
     tenant_id = models.CharField(max_length=64, default=SHARED_TENANT)
+    # The conversation the trace belongs to (a client's id; unique per tenant like trace ids): "" for none.
+    session_id = models.CharField(max_length=128, blank=True, default="")
     question = models.TextField()
     route = models.CharField(max_length=16, choices=Route.choices, blank=True, default="")
     status = models.CharField(max_length=16, choices=TraceStatus.choices)
@@ -78,6 +80,9 @@ class Trace(models.Model):
             models.Index(fields=["test_mode", "-started_at"], name="trace_testmode_started_idx"),
             # Equality look-ups only: a plain index, without the pattern-ops twin db_index adds on PostgreSQL.
             models.Index(fields=["parent_trace_id"], name="trace_parent_idx"),
+            # A session's traces in order; most traces have none, so only those that do are indexed.
+            models.Index(fields=["tenant_id", "session_id", "started_at"], name="trace_session_idx",
+                         condition=~models.Q(session_id="")),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ from inspector.services.registry_cache import registry_versions
 _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 _TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
 
-TRACE_FIELDS = ("trace_id", "parent_trace_id", "tenant_id", "question", "route", "status", "started_at",
+TRACE_FIELDS = ("trace_id", "parent_trace_id", "tenant_id", "session_id", "question", "route", "status", "started_at",
                 "duration_ms", "test_mode", "stage_count", "replan_count", "metadata", "content_hash", "created_at")
 STAGE_RUN_FIELDS = ("trace_id", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                     "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics",
@@ -75,6 +75,7 @@ def _trace(item: PreparedTrace, now: datetime) -> Trace:
         trace_id=item.trace_id,
         parent_trace_id=trace_in.parent_trace_id,
         tenant_id=trace_in.tenant_id,
+        session_id=trace_in.session_id,
         question=trace_in.question,
         route=trace_in.route or _route_from_stages(trace_in.stages),
         status=trace_in.status or _status_from_stages(trace_in.stages),

@@ -163,7 +163,10 @@ def _prepare(trace_in: TraceIn) -> PreparedTrace:
 
 def _digest(trace_in: TraceIn, serialized: list[tuple[SerializedPayload, SerializedPayload]]) -> str:
     """Hash of the normalised body without ``trace_id``, reusing the payload bytes."""
-    header = trace_in.model_dump(mode="json", exclude={"trace_id", "stages"})
+    # Without a session the header is what it was before sessions existed: re-sending a trace stored
+    # then still finds the same hash.
+    header = trace_in.model_dump(mode="json", exclude={"trace_id", "stages"} | (set() if trace_in.session_id
+                                                                                  else {"session_id"}))
     parts = [canonical_json(header)]
     for run, (input_payload, output_payload) in zip(trace_in.stages, serialized, strict=True):
         parts += [canonical_json([run.stage, run.attempt, run.started_at]), input_payload.data, output_payload.data]

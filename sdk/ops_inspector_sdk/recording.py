@@ -115,8 +115,6 @@ class TraceRecorder:
 
     def body(self, duration_ms: int = 0) -> dict[str, Any]:
         metadata = {**_as_object(self.metadata), "client": "ops-inspector-sdk"}
-        if self.session_id:
-            metadata["session_id"] = self.session_id
         assets = {}
         for asset_type, ref in self.applied_assets.items():
             name, _, version = ref.rpartition("@")
@@ -127,6 +125,8 @@ class TraceRecorder:
                 "stages": [recorder.body() for recorder in self.stages]}
         if self.tenant_id:
             body["tenant_id"] = self.tenant_id
+        if self.session_id:
+            body["session_id"] = self.session_id
         return body
 
 

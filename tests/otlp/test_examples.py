@@ -41,7 +41,7 @@ def test_the_sdk_example_sends_one_trace_a_question_in_one_session(live_server, 
     assert done.stdout.splitlines()[-1] == "sent 2, dropped 0"
     traces = {trace.question: trace for trace in Trace.objects.all()}
     assert set(traces) == {"Which servers run checkout-api?", "Who owns payroll?"}
-    assert {trace.metadata["session_id"] for trace in traces.values()} == {"example-session"}
+    assert {trace.session_id for trace in traces.values()} == {"example-session"}
     assert [run.stage for run in traces["Who owns payroll?"].stage_runs.order_by("sequence")] == [
         "route_plan", "validate", "execute", "compose", "present"]
     assert traces["Who owns payroll?"].stage_runs.get(stage="validate").status == "warning"

@@ -36,7 +36,7 @@ def test_batches_out_of_order_and_repeated_make_each_trace_once_with_every_stage
     assert execute.payload.output["diagnostics"]["errors"] == ["TimeoutError: inventory slow"]
     assert compose.payload.output["result"]["usage"] == {"model": "small-1", "input_tokens": 120, "output_tokens": 30}
     assert trace.metadata["otlp"]["unmapped_spans"][0]["name"] == "cache.get"
-    assert trace.metadata["session_id"] == "s-1" and trace.metadata["otlp"]["service"] == "shop"
+    assert trace.session_id == "s-1" and trace.metadata["otlp"]["service"] == "shop"
     assert trace.asset_usages.filter(stage="", asset_name="route_rules", version=1).exists()
 
 

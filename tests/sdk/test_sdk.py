@@ -52,7 +52,7 @@ def test_traces_from_context_managers_and_decorators_arrive(live_server, token):
     client.close()
 
     stored = Trace.objects.get(trace_id=trace.trace_id)
-    assert stored.question == "Which servers run checkout-api?" and stored.metadata["session_id"] == "s-9"
+    assert stored.question == "Which servers run checkout-api?" and stored.session_id == "s-9"
     runs = {run.stage: run for run in stored.stage_runs.select_related("payload")}
     assert [r.stage for r in stored.stage_runs.order_by("sequence")] == [
         "route_plan", "validate", "execute", "compose", "present"]
