@@ -29,13 +29,12 @@ from served import (
     DATABASE,
     HOST,
     SETUP,
-    admin_sql,
-    flush_redis,
     free_port,
     manage,
     processes,
     served_environment,
     server_arguments,
+    throwaway_database,
     wait_until_ready,
 )
 
@@ -91,33 +90,30 @@ def main() -> None:
     log = Path(f"/tmp/otlp_bench_{port}.log")
     print(f"gunicorn {args.workers} x {args.worker_class}, {base}, {args.traces:,} traces, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}", flush=True)
-    admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {DATABASE}")
-    flush_redis()
     try:
-        manage(env, "migrate", "--noinput")
-        token = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
-        with processes(env, args, port, log):
-            wait_until_ready(base)
-            started = time.perf_counter()
-            spans = export(base, token, args.traces, args.padding)
-            exported = time.perf_counter() - started
-            while stored_traces(database_url) < args.traces:
-                if time.perf_counter() - started > exported + 60:
-                    raise SystemExit(f"only {stored_traces(database_url):,} traces stored a minute after the export "
-                                     f"(see the exporter's log lines above and {log} with --keep-log)")
-                time.sleep(0.2)
-            elapsed = time.perf_counter() - started
-            stored = stored_traces(database_url)
+        with throwaway_database():
+            manage(env, "migrate", "--noinput")
+            token = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
+            with processes(env, args, port, log):
+                wait_until_ready(base)
+                started = time.perf_counter()
+                spans = export(base, token, args.traces, args.padding)
+                exported = time.perf_counter() - started
+                while stored_traces(database_url) < args.traces:
+                    if time.perf_counter() - started > exported + 60:
+                        raise SystemExit(f"only {stored_traces(database_url):,} traces stored a minute after the "
+                                         f"export (see the exporter's log lines above and {log} with --keep-log)")
+                    time.sleep(0.2)
+                elapsed = time.perf_counter() - started
+                stored = stored_traces(database_url)
         print(f"\n| measure | value |\n|---|---|\n| traces stored | {stored:,} of {args.traces:,} |\n"
               f"| spans | {spans:,} |\n| exported (SDK flush done) | {exported:.1f} s |\n"
               f"| all queryable | {elapsed:.1f} s |\n| **traces/s** | **{stored / elapsed:,.0f}** |\n"
               f"| spans/s | {spans / elapsed:,.0f} |")
         print(f"load after: {os.getloadavg()[0]:.2f}")
     finally:
-        admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        flush_redis()
-        log.unlink(missing_ok=True)
+        if not args.keep_log:
+            log.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

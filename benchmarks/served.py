@@ -105,6 +105,19 @@ def flush_redis() -> None:
         redis.Redis.from_url(url).flushdb()
 
 
+@contextlib.contextmanager
+def throwaway_database() -> Iterator[None]:
+    """This runner's database created empty and its Redis databases flushed; both dropped again on the way out."""
+    admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    admin_sql(f"CREATE DATABASE {DATABASE}")
+    flush_redis()
+    try:
+        yield
+    finally:
+        admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        flush_redis()
+
+
 def manage(env: dict[str, str], *command: str) -> str:
     done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, cwd=ROOT,
                           capture_output=True, text=True)
@@ -341,21 +354,19 @@ def main() -> None:
           f"DB_CONN_MAX_AGE={'default' if args.conn_max_age is None else args.conn_max_age}, {base}, "
           f"database {DATABASE}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
-    admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {DATABASE}")
-    flush_redis()
     try:
-        # The release step of the Procfile.
-        manage(env, "migrate", "--noinput")
-        manage(env, "collectstatic", "--noinput")
-        manage(env, "seed_assets")
-        token = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
-        impact_asset = manage(env, "shell", "-c", IMPACT_ASSET).strip().splitlines()[-1]
-        with processes(env, args, port, log) as web_pid:
-            wait_until_ready(base)
-            profiling = py_spy(web_pid, args.profile) if args.profile else contextlib.nullcontext()
-            with profiling:
-                rows = measure(base, token, args, impact_asset)
+        with throwaway_database():
+            # The release step of the Procfile.
+            manage(env, "migrate", "--noinput")
+            manage(env, "collectstatic", "--noinput")
+            manage(env, "seed_assets")
+            token = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
+            impact_asset = manage(env, "shell", "-c", IMPACT_ASSET).strip().splitlines()[-1]
+            with processes(env, args, port, log) as web_pid:
+                wait_until_ready(base)
+                profiling = py_spy(web_pid, args.profile) if args.profile else contextlib.nullcontext()
+                with profiling:
+                    rows = measure(base, token, args, impact_asset)
         print("\n| operation | n | throughput | p50 ms | p95 ms |\n|---|---|---|---|---|")
         for name, count, rate, p50, p95 in rows:
             print(f"| {name} | {count} | {rate} | {p50:.1f} | {p95:.1f} |")
@@ -363,8 +374,6 @@ def main() -> None:
         if args.profile:
             print("\ngunicorn workers' CPU samples (py-spy):\n" + summary(args.profile))
     finally:
-        admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        flush_redis()
         if not args.keep_log:
             log.unlink(missing_ok=True)
         else:

@@ -57,9 +57,13 @@ def _tenant(record: dict, default: str) -> str:
     return str(record["resource"].get(TENANT_ATTRIBUTE) or record["attributes"].get(TENANT_ATTRIBUTE) or default)
 
 
-def stage_rules(tenant_id: str) -> list[StageRule]:
-    return [StageRule(pattern=p, stage=s) for p, s in
-            SpanStageRule.objects.filter(tenant_id=tenant_id).values_list("pattern", "stage")]
+class TenantRules(dict):
+    """Each tenant's span stage rules, read once per export or sweep however many traces it touches."""
+
+    def __missing__(self, tenant_id: str) -> list[StageRule]:
+        rules = self[tenant_id] = [StageRule(pattern=p, stage=s) for p, s in
+                                   SpanStageRule.objects.filter(tenant_id=tenant_id).values_list("pattern", "stage")]
+        return rules
 
 
 def otlp_export(*, export: ExportTraceServiceRequest, scope: TenantScope, default_tenant: str,
@@ -83,18 +87,19 @@ def otlp_export(*, export: ExportTraceServiceRequest, scope: TenantScope, defaul
         [BufferedSpan(tenant_id=tenant, trace_hex=r["trace_id"], span_id=r["span_id"], record=r, received_at=now)
          for tenant, r in valid],
         ignore_conflicts=True, batch_size=500)
+    rules = TenantRules()
     for tenant, trace_hex in sorted({(tenant, r["trace_id"]) for tenant, r in valid}):
-        _assemble(tenant, trace_hex, outcome, when_rooted=True)
+        _assemble(tenant, trace_hex, outcome, rules, when_rooted=True)
     return outcome
 
 
-def _assemble(tenant: str, trace_hex: str, outcome: ExportOutcome, *, when_rooted: bool) -> None:
+def _assemble(tenant: str, trace_hex: str, outcome: ExportOutcome, rules: TenantRules, *, when_rooted: bool) -> None:
     records = list(BufferedSpan.objects.filter(tenant_id=tenant, trace_hex=trace_hex).values_list("record", flat=True))
     root = root_of(records)
     if root is None and when_rooted:
         return  # wait for the root span, or for otlp_sweep's quiet period
     earliest = None if root else min(records, key=lambda r: (r["start_ns"], r["span_id"]))
-    assembly = assemble(records, tenant_id=tenant, rules=stage_rules(tenant), root=earliest)
+    assembly = assemble(records, tenant_id=tenant, rules=rules[tenant], root=earliest)
     if earliest is not None:
         assembly.body["metadata"]["otlp"]["root_missing"] = True
     if assembly.unmapped:
@@ -146,10 +151,10 @@ def otlp_sweep(*, now: datetime | None = None) -> SweepOutcome:
     stored = Trace.objects.filter(tenant_id=OuterRef("tenant_id"), trace_id=OuterRef("trace_hex"))
     waiting = (BufferedSpan.objects.filter(~Exists(stored)).values("tenant_id", "trace_hex")
                .annotate(last=Max("received_at")).filter(last__lt=quiet_since).order_by("last"))
-    outcome = ExportOutcome()
+    outcome, rules = ExportOutcome(), TenantRules()
     assembled = 0
     for group in waiting[: settings.OPS_OTLP_SWEEP_BATCH]:
-        _assemble(group["tenant_id"], group["trace_hex"], outcome, when_rooted=False)
+        _assemble(group["tenant_id"], group["trace_hex"], outcome, rules, when_rooted=False)
         assembled += 1
     for message in outcome.messages:
         log.info("otlp sweep: %s", message)
