@@ -13,6 +13,7 @@ _READABLE = {
     "regression": ["regressionanalysis", "goldenquery", "baseline", "regressionrun", "overridetest", "goldensuite",
                    "suiteitem", "suiterun", "suiteitemresult"],
     "controlloop": ["replanpolicy", "replanevent", "replanledger"],
+    "otlp": ["spanstagerule", "bufferedspan"],
 }
 READ = [f"{app}.view_{model}" for app, models in _READABLE.items() for model in models]
 
@@ -29,14 +30,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "regression.add_goldensuite", "regression.change_goldensuite", "regression.add_suiteitem",
         "regression.change_suiteitem", "controlloop.add_replanevent",
     ],
-    # Create assets and new (draft) versions.
-    ASSET_EDITOR: READ + ["inspector.add_asset", "inspector.change_asset", "inspector.add_assetversion"],
+    # Create assets and new (draft) versions; keep the tenants' OpenTelemetry span-name rules, which
+    # configure how a pipeline's spans become stages as assets configure the pipeline.
+    ASSET_EDITOR: READ + ["inspector.add_asset", "inspector.change_asset", "inspector.add_assetversion",
+                          "otlp.add_spanstagerule", "otlp.change_spanstagerule", "otlp.delete_spanstagerule"],
     # Publish and roll back versions.
     PUBLISHER: READ + ["inspector.publish_assetversion"],
     # Everything in the product's apps, and memberships of their own tenants.
     # Not user accounts: Django lets whoever may change users make anyone a
     # superuser, so accounts and roles stay with superusers (grant_access).
-    ADMIN: ["*inspector", "*regression", "*controlloop", "*access", "auth.view_user", "auth.view_group"],
+    ADMIN: ["*inspector", "*regression", "*controlloop", "*access", "*otlp", "auth.view_user", "auth.view_group"],
 }
 
 

@@ -6,6 +6,7 @@ Usage:
     python benchmarks/ingest.py --count 200
     python benchmarks/ingest.py --batch 100     # JSON arrays of 100 traces a request (batch ingest)
     python benchmarks/ingest.py --live          # traces started now, not on a fixed past day
+    python benchmarks/ingest.py --usage         # compose reports tokens without cost: priced at ingest
 Prints traces/s and per-request latency for each database, with one client and
 with ``--workers`` concurrent clients (threads, each with its own connection).
 The default bodies start on a fixed day (2026-11-20): once that day is older
@@ -47,17 +48,33 @@ def _ingest_all(bodies: list[bytes], user) -> list[float]:
     return latencies
 
 
-def run_current(count: int, payload_bytes: int, workers: int, batch: int, live: bool) -> None:
+def _with_usage(body: dict) -> dict:
+    """The compose stage reports a model call's tokens and no cost, as most SDKs do: ingest prices it."""
+    for stage in body["stages"]:
+        if stage["stage"] == "compose":
+            stage["output"]["result"]["usage"] = {"model": "gpt-4o", "input_tokens": 1200, "output_tokens": 300}
+    return body
+
+
+def run_current(count: int, payload_bytes: int, workers: int, batch: int, live: bool, usage: bool) -> None:
     with benchmark_database() as vendor:
         from django.contrib.auth import get_user_model
 
         from inspector.models import StageRun, Trace
+        from inspector.services import asset_create, asset_version_publish
         from testkit.factories import trace_body
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.com", "pw")
         stamp = {"started_at": datetime.now(UTC).isoformat()} if live else {}
-        _ingest_all([json.dumps(trace_body(trace_id="warm-up", padding=payload_bytes, **stamp)).encode()], user)
-        traces = [trace_body(trace_id=f"bench-{i:06d}", padding=payload_bytes, **stamp) for i in range(count)]
+        shape_body = _with_usage if usage else (lambda body: body)
+        if usage:
+            table = asset_create(tenant_id="default", asset_type="price_table", name="model_prices", spec={
+                "models": {"gpt-4o": {"input_per_million": 2.5, "output_per_million": 10.0}}})
+            asset_version_publish(version=table.versions.get(version=1))
+        _ingest_all([json.dumps(shape_body(trace_body(trace_id="warm-up", padding=payload_bytes, **stamp))).encode()],
+                    user)
+        traces = [shape_body(trace_body(trace_id=f"bench-{i:06d}", padding=payload_bytes, **stamp))
+                  for i in range(count)]
         size_kb = len(json.dumps(traces[0])) / 1024
         if batch > 1:
             bodies = [json.dumps(traces[i:i + batch]).encode() for i in range(0, count, batch)]
@@ -65,6 +82,7 @@ def run_current(count: int, payload_bytes: int, workers: int, batch: int, live: 
             bodies = [json.dumps(body).encode() for body in traces]
         shape = f"batches of {batch}" if batch > 1 else "one a request"
         shape += ", started now" if live else ""
+        shape += ", priced usage" if usage else ""
         for n_workers in sorted({1, workers}):
             Trace.objects.exclude(trace_id="warm-up").delete()
             chunks = [bodies[i::n_workers] for i in range(n_workers)]
@@ -87,12 +105,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="also measure with this many concurrent clients")
     parser.add_argument("--batch", type=int, default=1, help="traces per request (a JSON array when > 1)")
     parser.add_argument("--live", action="store_true", help="traces start now (not on a fixed past day)")
+    parser.add_argument("--usage", action="store_true", help="compose reports tokens without cost (priced at ingest)")
     args = parser.parse_args()
     common = ["--count", str(args.count), "--payload-bytes", str(args.payload_bytes), "--batch", str(args.batch),
-              *(["--live"] if args.live else [])]
+              *(["--live"] if args.live else []), *(["--usage"] if args.usage else [])]
     # SQLite's test database is in memory and takes one writer at a time.
     run_here_or_on_both(args.only, __file__,
-                        lambda: run_current(args.count, args.payload_bytes, args.workers, args.batch, args.live),
+                        lambda: run_current(args.count, args.payload_bytes, args.workers, args.batch, args.live,
+                                            args.usage),
                         [*common, "--workers", str(args.workers)], [*common, "--workers", "1"])
 
 

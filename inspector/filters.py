@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from inspector.contracts import ASSET_TYPES
@@ -68,10 +68,20 @@ class TraceFilter(django_filters.FilterSet):
         help_text="Traces that applied an asset: 'name', 'name@version', 'type:name' or 'type:name@version'.",
     )
     has_replan = StrictBooleanFilter(method="filter_has_replan")
+    cost_min = django_filters.NumberFilter(field_name="cost", lookup_expr="gte",
+                                           help_text="Traces whose known cost is at least this (price table currency).")
+    cost_max = django_filters.NumberFilter(field_name="cost", lookup_expr="lte",
+                                           help_text="Traces whose known cost is at most this.")
+    tokens_min = django_filters.NumberFilter(method="filter_tokens_min",
+                                             help_text="Traces that used at least this many tokens (input + output).")
 
     class Meta:
         model = Trace
-        fields = ["q", "tenant", "session_id", "status", "route", "test_mode", "asset", "has_replan"]
+        fields = ["q", "tenant", "session_id", "status", "route", "test_mode", "asset", "has_replan", "cost_min",
+                  "cost_max", "tokens_min"]
+
+    def filter_tokens_min(self, queryset: QuerySet[Trace], name: str, value) -> QuerySet[Trace]:
+        return queryset.alias(tokens=F("input_tokens") + F("output_tokens")).filter(tokens__gte=value)
 
     def filter_q(self, queryset: QuerySet[Trace], name: str, value: str) -> QuerySet[Trace]:
         value = value.strip()

@@ -16,9 +16,9 @@ def parse_moment(raw: str | None, *, end_of_day: bool = False) -> datetime | Non
     """
     if not raw:
         return None
-    moment = parse_datetime(raw)
-    if moment is None and (day := parse_date(raw)):
-        moment = datetime.combine(day, time.max if end_of_day else time.min)
+    # A plain date first: Django's parse_datetime reads "2026-01-31" too, as its midnight.
+    day = parse_date(raw) if len(raw.strip()) == 10 else None
+    moment = datetime.combine(day, time.max if end_of_day else time.min) if day else parse_datetime(raw)
     if moment is None:
         raise ValueError(f"{raw!r} is not an ISO 8601 date or time")
     return to_utc(timezone.make_aware(moment) if timezone.is_naive(moment) else moment)

@@ -157,6 +157,8 @@ OPS_INGEST_BATCH_MAX = envint("OPS_INGEST_BATCH_MAX", 100, minimum=1)
 # any change to them is seen at once where the cache is shared. 0 turns the cache off.
 OPS_TOKEN_CACHE_SECONDS = envint("OPS_TOKEN_CACHE_SECONDS", 60, minimum=0)
 OPS_REGISTRY_CACHE_SECONDS = envint("OPS_REGISTRY_CACHE_SECONDS", 10, minimum=0)
+# The price_table asset whose published version prices usage that carries no cost (docs/cost.md).
+OPS_PRICE_TABLE = envstr("OPS_PRICE_TABLE", "model_prices")
 # Django refuses larger bodies before the view runs; keep it just above the
 # ingest limit so the view can answer 413 with a readable message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPS_INGEST_MAX_BYTES + 1024 * 1024

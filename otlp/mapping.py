@@ -15,6 +15,7 @@ answer, never dropped in silence.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,13 +116,34 @@ def _asset_refs(value: Any) -> dict[str, str]:
 
 
 def _usage(attributes: dict[str, Any]) -> dict[str, Any]:
+    """``result.usage`` from GenAI or OpenInference attributes; a value of the wrong type is left out, so that
+    one odd attribute cannot refuse the whole trace (``inspector.contracts.UsageIn``)."""
+    model = (attributes.get("gen_ai.response.model") or attributes.get("gen_ai.request.model")
+             or attributes.get("llm.model_name"))
     usage = {
-        "model": attributes.get("gen_ai.response.model") or attributes.get("gen_ai.request.model")
-        or attributes.get("llm.model_name"),
-        "input_tokens": attributes.get("gen_ai.usage.input_tokens", attributes.get("llm.token_count.prompt")),
-        "output_tokens": attributes.get("gen_ai.usage.output_tokens", attributes.get("llm.token_count.completion")),
+        "model": str(model)[:200] if model else None,
+        "input_tokens": _count(attributes.get("gen_ai.usage.input_tokens", attributes.get("llm.token_count.prompt"))),
+        "output_tokens": _count(attributes.get("gen_ai.usage.output_tokens",
+                                               attributes.get("llm.token_count.completion"))),
+        "cost": _amount(attributes.get("gen_ai.usage.cost", attributes.get("llm.cost.total"))),
     }
     return {key: value for key, value in usage.items() if value not in (None, "")}
+
+
+def _count(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= INT_COLUMN_MAX and not isinstance(value, bool) else None
+
+
+def _amount(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and 0 <= number <= 1e9 and not isinstance(value, bool) else None
 
 
 def _diagnostics(record: dict[str, Any]) -> dict[str, Any]:

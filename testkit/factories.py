@@ -22,6 +22,7 @@ VALID_SPECS: dict[str, dict[str, Any]] = {
     "schema": {"tables": {"ci": ["id", "name"]}},
     "resolver": {"aliases": {"checkout": "app-001"}},
     "screen": {"max_blocks": 3},
+    "price_table": {"models": {"gpt-4o": {"input_per_million": 2.5, "output_per_million": 10.0}}},
 }
 
 

@@ -38,12 +38,15 @@ def _fresh_caches():
     generations; each test's database starts over (ids and generations are reused), so both do too."""
     from django.core.cache import cache
 
+    from inspector.services.price_tables import price_tables_clear
     from inspector.services.registry_cache import registry_cache_clear
 
     registry_cache_clear()
+    price_tables_clear()
     cache.clear()
     yield
     registry_cache_clear()
+    price_tables_clear()
     cache.clear()
 
 

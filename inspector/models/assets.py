@@ -19,6 +19,7 @@ class AssetType(models.TextChoices):
     SCHEMA = "schema"
     RESOLVER = "resolver"
     SCREEN = "screen"
+    PRICE_TABLE = "price_table"
 
 
 assert tuple(AssetType.values) == ASSET_TYPES  # one source of truth for the type list

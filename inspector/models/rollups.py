@@ -65,6 +65,8 @@ class UsageRollup(models.Model):
     empties = models.PositiveIntegerField(default=0)
     references_sum = models.BigIntegerField(default=0)
     rows_sum = models.BigIntegerField(default=0)
+    tokens_sum = models.BigIntegerField(default=0)
+    cost_sum = models.FloatField(default=0.0)
     first_at = models.DateTimeField()
     last_at = models.DateTimeField()
 

@@ -16,6 +16,7 @@ from django.db import models
 
 from inspector.contracts import STAGE_ORDER
 from inspector.payload_preview import preview_from_compressed_head
+from inspector.usage import cost_text, tokens_text
 from kernel.tenancy import SHARED_TENANT
 
 
@@ -57,6 +58,12 @@ class Trace(models.Model):
     test_mode = models.BooleanField(default=False)
     stage_count = models.PositiveSmallIntegerField(default=0)
     replan_count = models.PositiveSmallIntegerField(default=0)
+    # Tokens and cost of every stage run, retries included (inspector/usage.py, docs/cost.md).
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.FloatField(default=0.0, help_text="Known cost of the stage runs, in the price table's currency.")
+    unpriced_runs = models.PositiveSmallIntegerField(
+        default=0, help_text="Stage runs that used tokens nobody priced: the cost is at least the figure shown.")
     metadata = models.JSONField(default=dict, blank=True)
     # SHA-256 of the canonical ingest body: an identical re-send is a no-op.
     content_hash = models.CharField(max_length=64, blank=True, default="")
@@ -88,6 +95,14 @@ class Trace(models.Model):
     def __str__(self) -> str:
         return self.trace_id
 
+    @property
+    def tokens_text(self) -> str:
+        return tokens_text(self.input_tokens, self.output_tokens)
+
+    @property
+    def cost_text(self) -> str:
+        return cost_text(self.cost, unpriced=self.unpriced_runs)
+
 
 class StageRun(models.Model):
     """One attempt of one stage; summary columns only (payloads in ``StagePayload``)."""
@@ -109,6 +124,13 @@ class StageRun(models.Model):
     applied_assets = models.JSONField(default=dict)
     input_size = models.PositiveIntegerField(default=0, help_text="Bytes of the input JSON.")
     output_size = models.PositiveIntegerField(default=0, help_text="Bytes of the output JSON.")
+    # The output's result.usage, priced at ingest when it gave no cost (inspector/usage.py).
+    model = models.CharField(max_length=200, blank=True, default="")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.FloatField(default=0.0)
+    cost_source = models.CharField(max_length=16, blank=True, default="",
+                                   help_text="given, price_table, or empty when nothing priced it.")
     # No stored previews: input_preview / output_preview are cut on read from the payload's head
     # (selectors.stage_runs_with_previews; see inspector/payload_preview.py for why).
 
@@ -121,6 +143,15 @@ class StageRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trace_id}:{self.stage}#{self.attempt}"
+
+    @property
+    def tokens_text(self) -> str:
+        return tokens_text(self.input_tokens, self.output_tokens)
+
+    @property
+    def cost_text(self) -> str:
+        unpriced = int(self.cost_source == "" and bool(self.input_tokens + self.output_tokens))
+        return cost_text(self.cost, unpriced=unpriced)
 
     @property
     def input_preview(self) -> str:
@@ -209,6 +240,9 @@ class TraceAssetUsage(models.Model):
     replanned = models.BooleanField(default=False)
     references_count = models.PositiveIntegerField(default=0)
     rows_count = models.PositiveIntegerField(default=0)
+    # Tokens and known cost: the trace's (trace-level rows) or the stage's, all its attempts (stage rows).
+    tokens = models.PositiveIntegerField(default=0)
+    cost = models.FloatField(default=0.0)
     # The trace's test mode: impact counts production traffic only unless asked, and
     # reads it from the covering index instead of excluding test-mode traces by id.
     test_mode = models.BooleanField(default=False)
@@ -225,7 +259,7 @@ class TraceAssetUsage(models.Model):
             # Covering index (PostgreSQL INCLUDE): impact figures are read from the index alone.
             models.Index(fields=["asset_version", "stage", "started_at"], name="usage_version_stage_time_idx",
                          include=["status", "duration_ms", "result_empty", "replanned", "references_count",
-                                  "rows_count", "tenant_id", "test_mode"]),
+                                  "rows_count", "tenant_id", "test_mode", "tokens", "cost"]),
         ]
 
     def __str__(self) -> str:

@@ -217,6 +217,7 @@ def usage_sums() -> dict:
         "replans": Count("asset_version_id", filter=Q(replanned=True)),
         "empties": Count("asset_version_id", filter=Q(result_empty=True)),
         "references_sum": Sum("references_count"), "rows_sum": Sum("rows_count"),
+        "tokens_sum": Sum("tokens"), "cost_sum": Sum("cost"),
         "first_at": Min("started_at"), "last_at": Max("started_at"),
     }
 
@@ -325,6 +326,8 @@ class Tally:
     empties: int = 0
     references_sum: int = 0
     rows_sum: int = 0
+    tokens_sum: int = 0
+    cost_sum: float = 0.0
     first_at: datetime | None = None
     last_at: datetime | None = None
     histogram: dict[int, int] = field(default_factory=dict)
@@ -334,7 +337,8 @@ class Tally:
         if not row["traces"]:
             return
         self.traces += row["traces"]
-        for name in ("errors", "warnings", "replans", "empties", "references_sum", "rows_sum"):
+        for name in ("errors", "warnings", "replans", "empties", "references_sum", "rows_sum", "tokens_sum",
+                     "cost_sum"):
             setattr(self, name, getattr(self, name) + (row[name] or 0))
         self.first_at = min(filter(None, (self.first_at, row["first_at"])), default=None)
         self.last_at = max(filter(None, (self.last_at, row["last_at"])), default=None)
@@ -349,4 +353,5 @@ def rolled_sums() -> dict:
     """Aggregates over ``UsageRollup`` rows, named like ``usage_sums()``."""
     return {"traces": Sum("traces"), "errors": Sum("errors"), "warnings": Sum("warnings"),
             "replans": Sum("replans"), "empties": Sum("empties"), "references_sum": Sum("references_sum"),
-            "rows_sum": Sum("rows_sum"), "first_at": Min("first_at"), "last_at": Max("last_at")}
+            "rows_sum": Sum("rows_sum"), "tokens_sum": Sum("tokens_sum"), "cost_sum": Sum("cost_sum"),
+            "first_at": Min("first_at"), "last_at": Max("last_at")}

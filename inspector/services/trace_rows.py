@@ -21,23 +21,27 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
-from inspector.contracts import StageRunIn, TraceIn, parse_asset_ref
+from inspector.contracts import INT_COLUMN_MAX, StageRunIn, TraceIn, parse_asset_ref
 from inspector.models import StagePayload, StageRun, Trace, TraceAssetUsage
 from inspector.services.payloads import SerializedPayload
+from inspector.services.price_tables import PRICE_TABLE_TYPE, PriceTable, price_table_for
 from inspector.services.registry_cache import registry_versions
+from inspector.usage import PricedUsage, needs_price_table, priced, usage_of
 
 _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 _TRACE_STATUS = {0: "success", 1: "warning", 2: "error"}
 
 TRACE_FIELDS = ("trace_id", "parent_trace_id", "tenant_id", "session_id", "question", "route", "status", "started_at",
-                "duration_ms", "test_mode", "stage_count", "replan_count", "metadata", "content_hash", "created_at")
+                "duration_ms", "test_mode", "stage_count", "replan_count", "input_tokens", "output_tokens", "cost",
+                "unpriced_runs", "metadata", "content_hash", "created_at")
 STAGE_RUN_FIELDS = ("trace_id", "stage", "attempt", "sequence", "status", "started_at", "duration_ms",
                     "warnings_count", "errors_count", "references_count", "result_empty", "diagnostics",
-                    "applied_assets", "input_size", "output_size")
+                    "applied_assets", "input_size", "output_size", "model", "input_tokens", "output_tokens", "cost",
+                    "cost_source")
 PAYLOAD_FIELDS = ("stage_run_id", "input_data", "output_data")
 USAGE_FIELDS = ("trace_id", "stage", "asset_type", "asset_name", "version", "version_status", "asset_version_id",
                 "started_at", "tenant_id", "status", "duration_ms", "result_empty", "replanned", "references_count",
-                "rows_count", "test_mode")
+                "rows_count", "tokens", "cost", "test_mode")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,31 @@ class PreparedTrace:
     digest: str
 
 
+@dataclass(frozen=True)
+class Costing:
+    """Each stage run's priced usage (in the trace's order) and the price table that priced any of them."""
+
+    runs: list[PricedUsage]
+    table: PriceTable | None
+
+    def stage_total(self, trace_in: TraceIn, stage: str) -> tuple[int, float]:
+        """Tokens and known cost of every attempt of ``stage``."""
+        spent = [usage for run, usage in zip(trace_in.stages, self.runs, strict=True) if run.stage == stage]
+        return sum(u.tokens for u in spent), round(sum(u.cost for u in spent), 8)
+
+
+def _costing(trace_in: TraceIn) -> Costing:
+    results = [run.output.result for run in trace_in.stages]
+    table = None
+    if needs_price_table(results):
+        named = trace_in.applied_assets.get(PRICE_TABLE_TYPE)
+        table = price_table_for(trace_in.tenant_id, name=named.name if named else "",
+                                version=named.version if named else 0)
+    runs = [priced(usage_of(result), table.spec if table else None) for result in results]
+    used = any(run.cost_source == "price_table" for run in runs)
+    return Costing(runs=runs, table=table if used else None)
+
+
 def traces_write(prepared: list[PreparedTrace]) -> list[Trace]:
     """Insert traces with their stage runs, payloads and bill of materials; the saved ``Trace`` objects.
 
@@ -59,17 +88,18 @@ def traces_write(prepared: list[PreparedTrace]) -> list[Trace]:
     if not prepared:
         return []
     now = timezone.now()
-    traces = [_trace(item, now) for item in prepared]
+    costings = [_costing(item.trace_in) for item in prepared]
+    traces = [_trace(item, costing, now) for item, costing in zip(prepared, costings, strict=True)]
     if connection.vendor == "postgresql":
-        _write_postgresql(prepared, traces)
+        _write_postgresql(prepared, costings, traces)
     else:
-        _write_orm(prepared, traces)
+        _write_orm(prepared, costings, traces)
     return traces
 
 
 # -- rows ----------------------------------------------------------------------
 
-def _trace(item: PreparedTrace, now: datetime) -> Trace:
+def _trace(item: PreparedTrace, costing: Costing, now: datetime) -> Trace:
     trace_in = item.trace_in
     return Trace(
         trace_id=item.trace_id,
@@ -89,6 +119,10 @@ def _trace(item: PreparedTrace, now: datetime) -> Trace:
         stage_count=len(trace_in.stages),
         # Each replan re-runs its scope stage once more: the highest attempt tells how many there were.
         replan_count=max((run.attempt for run in trace_in.stages), default=1) - 1,
+        input_tokens=min(INT_COLUMN_MAX, sum(run.input_tokens for run in costing.runs)),
+        output_tokens=min(INT_COLUMN_MAX, sum(run.output_tokens for run in costing.runs)),
+        cost=round(sum(run.cost for run in costing.runs), 8),
+        unpriced_runs=sum(1 for run in costing.runs if run.unpriced),
         metadata=trace_in.metadata,
         content_hash=item.digest,
         created_at=now,
@@ -124,12 +158,12 @@ def _status_from_stages(stages: list[StageRunIn]) -> str:
     return _TRACE_STATUS[worst]
 
 
-def _stage_run_rows(item: PreparedTrace, trace: Trace) -> list[dict[str, Any]]:
+def _stage_run_rows(item: PreparedTrace, costing: Costing, trace: Trace) -> list[dict[str, Any]]:
     """Field values of each stage run (without ``trace_id``), in execution order."""
     rows = []
     clock = trace.started_at
-    for sequence, (run, (input_payload, output_payload)) in enumerate(
-        zip(item.trace_in.stages, item.serialized, strict=True)
+    for sequence, (run, (input_payload, output_payload), usage) in enumerate(
+        zip(item.trace_in.stages, item.serialized, costing.runs, strict=True)
     ):
         run_started = run.started_at or clock
         clock = run_started + timedelta(milliseconds=run.output.duration_ms)
@@ -149,15 +183,26 @@ def _stage_run_rows(item: PreparedTrace, trace: Trace) -> list[dict[str, Any]]:
             "applied_assets": run.input.applied_assets,
             "input_size": input_payload.size,
             "output_size": output_payload.size,
+            "model": usage.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cost": usage.cost,
+            "cost_source": usage.cost_source,
         })
     return rows
 
 
-def _usage_rows(trace_in: TraceIn, trace: Trace) -> list[dict[str, Any]]:
-    """Bill of materials (without ``trace_id``): trace-level entries plus what each stage applied."""
+def _usage_rows(trace_in: TraceIn, costing: Costing, trace: Trace) -> list[dict[str, Any]]:
+    """Bill of materials (without ``trace_id``): trace-level entries plus what each stage applied.
+
+    The price table that priced the trace is a trace-level entry too: impact
+    analysis then compares cost per trace between its versions like any asset's.
+    """
     rows: dict[tuple[str, str, str, int], str] = {}
     for asset_type, applied in trace_in.applied_assets.items():
         rows[("", asset_type, applied.name, applied.version)] = applied.status
+    if costing.table and PRICE_TABLE_TYPE not in trace_in.applied_assets:
+        rows[("", PRICE_TABLE_TYPE, costing.table.name, costing.table.version)] = costing.table.status
     for run in trace_in.stages:
         for asset_type, ref in run.input.applied_assets.items():
             parsed = parse_asset_ref(ref)
@@ -169,7 +214,7 @@ def _usage_rows(trace_in: TraceIn, trace: Trace) -> list[dict[str, Any]]:
     if not rows:
         return []
     registry = registry_versions(trace.tenant_id, {(t, n, v) for _, t, n, v in rows})
-    facts = _usage_facts(trace, trace_in)
+    facts = _usage_facts(trace, trace_in, costing)
     usages = []
     for (stage, asset_type, name, version), status in rows.items():
         known = registry.get((asset_type, name, version))
@@ -188,16 +233,20 @@ def _usage_rows(trace_in: TraceIn, trace: Trace) -> list[dict[str, Any]]:
     return usages
 
 
-def _usage_facts(trace: Trace, trace_in: TraceIn) -> dict[str, dict[str, Any]]:
-    """Per stage (final attempt) and for the whole trace ("") the figures impact analysis aggregates."""
+def _usage_facts(trace: Trace, trace_in: TraceIn, costing: Costing) -> dict[str, dict[str, Any]]:
+    """Per stage (final attempt; tokens and cost of all its attempts) and for the whole trace ("") the
+    figures impact analysis aggregates."""
     final = _final_attempts(trace_in.stages)
-    facts = {
-        str(stage): {"status": run.output.diagnostics.status, "duration_ms": run.output.duration_ms,
-                     "result_empty": bool(run.output.diagnostics.empty_flags.get("result_empty")),
-                     "replanned": run.attempt > 1, "references_count": len(run.output.references),
-                     "rows_count": max(0, int(run.output.diagnostics.counts.get("rows", 0)))}
-        for stage, run in final.items()
-    }
+    facts = {}
+    for stage, run in final.items():
+        tokens, cost = costing.stage_total(trace_in, stage)
+        facts[str(stage)] = {
+            "status": run.output.diagnostics.status, "duration_ms": run.output.duration_ms,
+            "result_empty": bool(run.output.diagnostics.empty_flags.get("result_empty")),
+            "replanned": run.attempt > 1, "references_count": len(run.output.references),
+            "rows_count": max(0, int(run.output.diagnostics.counts.get("rows", 0))),
+            "tokens": min(INT_COLUMN_MAX, tokens), "cost": cost,
+        }
     answer = final.get("present")
     execute = final.get("execute")
     facts[""] = {
@@ -206,13 +255,14 @@ def _usage_facts(trace: Trace, trace_in: TraceIn) -> dict[str, dict[str, Any]]:
         "replanned": trace.replan_count > 0,
         "references_count": len(answer.output.references) if answer else 0,
         "rows_count": facts["execute"]["rows_count"] if execute else 0,
+        "tokens": min(INT_COLUMN_MAX, trace.input_tokens + trace.output_tokens), "cost": trace.cost,
     }
     return facts
 
 
 # -- PostgreSQL ----------------------------------------------------------------
 
-def _write_postgresql(prepared: list[PreparedTrace], traces: list[Trace]) -> None:
+def _write_postgresql(prepared: list[PreparedTrace], costings: list[Costing], traces: list[Trace]) -> None:
     from psycopg.types.json import Jsonb
 
     run_count = sum(len(item.trace_in.stages) for item in prepared)
@@ -221,19 +271,19 @@ def _write_postgresql(prepared: list[PreparedTrace], traces: list[Trace]) -> Non
     stage_rows: list[list[Any]] = []
     usage_rows: list[list[Any]] = []
     run_ids = iter(stage_run_ids)
-    for item, trace, pk in zip(prepared, traces, trace_ids, strict=True):
+    for item, costing, trace, pk in zip(prepared, costings, traces, trace_ids, strict=True):
         trace.pk = pk
         trace._state.adding = False
         trace._state.db = connection.alias
         row = [pk, *(getattr(trace, name) for name in TRACE_FIELDS)]
         row[1 + TRACE_FIELDS.index("metadata")] = Jsonb(trace.metadata, orjson.dumps)
         trace_rows.append(row)
-        for values in _stage_run_rows(item, trace):
+        for values in _stage_run_rows(item, costing, trace):
             values["diagnostics"] = Jsonb(values["diagnostics"], orjson.dumps)
             values["applied_assets"] = Jsonb(values["applied_assets"], orjson.dumps)
             stage_rows.append([next(run_ids), pk, *(values[name] for name in STAGE_RUN_FIELDS[1:])])
         usage_rows.extend([pk, *(values[name] for name in USAGE_FIELDS[1:])]
-                          for values in _usage_rows(item.trace_in, trace))
+                          for values in _usage_rows(item.trace_in, costing, trace))
     _copy(Trace, ("id", *TRACE_FIELDS), trace_rows)
     if stage_rows:
         _copy(StageRun, ("id", *STAGE_RUN_FIELDS), stage_rows)
@@ -283,16 +333,16 @@ def _copy_sql(model: type[Model], fields: tuple[str, ...]) -> tuple[str, list[st
 
 # -- other databases -----------------------------------------------------------
 
-def _write_orm(prepared: list[PreparedTrace], traces: list[Trace]) -> None:
+def _write_orm(prepared: list[PreparedTrace], costings: list[Costing], traces: list[Trace]) -> None:
     # SQLite returns primary keys from bulk inserts too.
     Trace.objects.bulk_create(traces)
     stage_runs: list[StageRun] = []
     payloads: list[tuple[SerializedPayload, SerializedPayload]] = []
     usages: list[TraceAssetUsage] = []
-    for item, trace in zip(prepared, traces, strict=True):
-        stage_runs.extend(StageRun(trace=trace, **row) for row in _stage_run_rows(item, trace))
+    for item, costing, trace in zip(prepared, costings, traces, strict=True):
+        stage_runs.extend(StageRun(trace=trace, **row) for row in _stage_run_rows(item, costing, trace))
         payloads.extend(item.serialized)
-        usages.extend(TraceAssetUsage(trace=trace, **row) for row in _usage_rows(item.trace_in, trace))
+        usages.extend(TraceAssetUsage(trace=trace, **row) for row in _usage_rows(item.trace_in, costing, trace))
     StageRun.objects.bulk_create(stage_runs)
     StagePayload.objects.bulk_create(
         StagePayload(stage_run=run, input_data=StagePayload.encode(input_payload.data),

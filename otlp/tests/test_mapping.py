@@ -73,3 +73,15 @@ def test_without_a_root_there_is_nothing_to_assemble_unless_one_is_named():
         assemble([child], tenant_id="t")
     body = assemble([child], tenant_id="t", root=child).body
     assert body["question"] == "Why?" and [s["stage"] for s in body["stages"]] == ["route_plan"]
+
+
+def test_usage_attributes_of_the_wrong_type_are_left_out_rather_than_refusing_the_trace():
+    spans = [ROOT, span("d", "llm", **{"openinference.span.kind": "LLM", "llm.model_name": "m-2",
+                                       "llm.token_count.prompt": "77", "llm.token_count.completion": -3,
+                                       "llm.cost.total": 0.0042}),
+             span("e", "llm2", start=1, **{"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": "many",
+                                           "gen_ai.usage.cost": float("nan")})]
+    body = TraceIn.model_validate(assemble(spans, tenant_id="t").body).model_dump()
+    first, second = (stage["output"]["result"].get("usage") for stage in body["stages"])
+    assert first == {"model": "m-2", "input_tokens": 77, "cost": 0.0042}
+    assert second is None

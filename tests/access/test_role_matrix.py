@@ -119,6 +119,7 @@ API: dict[str, Call] = {
     "decide": Call("post", lambda w: "/controlloop/decide", {OPERATOR, ADMIN},
                    lambda w: {"trace_id": w.t1, "trigger": "empty_result"}),
     "events": Call("get", lambda w: "/controlloop/events", EVERY_ROLE),
+    "otlp ingest": Call("post", lambda w: "/v1/traces", {OPERATOR, ADMIN}, lambda w: {"resourceSpans": []}),
 }
 
 
@@ -153,6 +154,9 @@ SCREENS: dict[str, tuple[Callable[[World], str], set]] = {
     "replan timeline": (lambda w: reverse("admin:controlloop_timeline"), EVERY_ROLE),
     "analyses": (lambda w: reverse("admin:regression_regressionanalysis_changelist"), EVERY_ROLE),
     "policy add": (lambda w: reverse("admin:controlloop_replanpolicy_add"), {ADMIN}),
+    "span stage rules": (lambda w: reverse("admin:otlp_spanstagerule_changelist"), EVERY_ROLE),
+    "span stage rule add": (lambda w: reverse("admin:otlp_spanstagerule_add"), {ASSET_EDITOR, ADMIN}),
+    "span buffer": (lambda w: reverse("admin:otlp_bufferedspan_changelist"), EVERY_ROLE),
 }
 
 
