@@ -7,7 +7,7 @@ spec (defaults filled in) or raises ``pydantic.ValidationError``.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -104,6 +104,25 @@ class ScreenSpec(Contract):
     answer_template: str = Field(default="{summary}", max_length=2000)
 
 
+class ModelPrice(Contract):
+    """What a model's tokens cost, per million, in the table's currency."""
+
+    input_per_million: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+    output_per_million: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class PriceTableSpec(Contract):
+    """Prices of model tokens; a stage usage without a cost is priced from it (docs/cost.md).
+
+    Keys are model names, or patterns with ``*`` (``gpt-4o*``): a model's own
+    entry wins, else the longest matching pattern.
+    """
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    models: dict[Annotated[str, Field(min_length=1, max_length=200)], ModelPrice] = Field(min_length=1,
+                                                                                          max_length=1000)
+
+
 SPEC_MODELS: dict[str, type[Contract]] = {
     "prompt": PromptSpec,
     "policy": PolicySpec,
@@ -113,6 +132,7 @@ SPEC_MODELS: dict[str, type[Contract]] = {
     "schema": SchemaSpec,
     "resolver": ResolverSpec,
     "screen": ScreenSpec,
+    "price_table": PriceTableSpec,
 }
 
 
@@ -130,6 +150,14 @@ def validate_spec(asset_type: str, spec: Any) -> dict[str, Any]:
                 raise _spec_error(f"spec.{key}", "connection details are operator configuration (OPS_SOURCES); "
                                                  "name a declared connection with 'connection'")
     return model.model_validate(spec).model_dump(mode="json")
+
+
+def spec_json_schema(asset_type: str) -> dict[str, Any]:
+    """The JSON schema a spec of ``asset_type`` must follow (pydantic's, of the model ``validate_spec`` uses).
+
+    Raises ``KeyError`` for an unknown type. Shown beside the admin's spec editor.
+    """
+    return SPEC_MODELS[asset_type].model_json_schema()
 
 
 def _refuse_environment_references(value: Any, where: str) -> None:

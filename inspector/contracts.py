@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     RootModel,
     ValidationError,
@@ -58,7 +59,10 @@ def _not_blank(value: str) -> str:
 
 
 # A question a run or a trace is about: required, never only white space.
-Question = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(_not_blank)]
+QUESTION_MAX = 10_000
+Question = Annotated[str, Field(min_length=1, max_length=QUESTION_MAX), AfterValidator(_not_blank)]
+# A conversation's id (Trace.session_id): a trace's, an answer's (AskRequest).
+SessionId = Annotated[str, Field(max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")]
 
 
 class StageName(StrEnum):
@@ -88,7 +92,8 @@ REQUIRED_RESULT_KEYS: dict[str, dict[str, Any]] = {
 }
 
 # The asset types, written once: the Literal types the asset contracts, the tuple is read off it.
-AssetTypeName = Literal["prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen"]
+AssetTypeName = Literal["prompt", "policy", "mapping", "query", "source", "schema", "resolver", "screen",
+                        "price_table"]
 ASSET_TYPES: tuple[str, ...] = get_args(AssetTypeName)
 
 
@@ -166,12 +171,43 @@ class StageInput(Contract):
         return value
 
 
+class UsageIn(Contract):
+    """``result.usage`` of a stage output: what its model call used (inspector/usage.py, docs/cost.md).
+
+    Other keys a provider adds (cached tokens, …) are kept as sent. OpenAI's
+    ``prompt_tokens`` / ``completion_tokens`` are read as input and output tokens.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(default="", max_length=200)
+    input_tokens: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
+    output_tokens: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
+    prompt_tokens: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
+    completion_tokens: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
+    cost: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False,
+                               description="What the call cost; computed from the price table when absent.")
+
+
 class StageOutput(Contract):
     stage: StageName
     result: dict[str, Any] = Field(default_factory=dict)
     diagnostics: StageDiagnostics = Field(default_factory=StageDiagnostics)
     references: list[Reference] = Field(default_factory=list, max_length=MAX_REFERENCES)
     duration_ms: int = Field(default=0, ge=0, le=INT_COLUMN_MAX)
+
+    @field_validator("result", mode="after")
+    @classmethod
+    def _usage_is_typed(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Checked, never rewritten: the stored output is what the stage gave out.
+        if "usage" in value:
+            try:
+                UsageIn.model_validate(value["usage"])
+            except ValidationError as exc:
+                problems = "; ".join(f"usage.{'.'.join(map(str, e['loc'])) or 'usage'}: {e['msg']}"
+                                     for e in exc.errors())
+                raise ValueError(problems.replace("usage.usage", "usage")) from None
+        return value
 
     @model_validator(mode="after")
     def _fill_required_result_keys(self) -> StageOutput:
@@ -246,8 +282,8 @@ class TraceIn(Contract):
 
     trace_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$")
     parent_trace_id: str = Field(default="", max_length=128)
-    session_id: str = Field(default="", max_length=128, pattern=r"^[A-Za-z0-9._:\-]*$",
-                            description="The conversation this trace belongs to; its traces are listed in order.")
+    session_id: SessionId = Field(default="", description="The conversation this trace belongs to; its traces are "
+                                                           "listed in order.")
     tenant_id: str = Field(default=SHARED_TENANT, min_length=1, max_length=64)
     question: Question
     route: Literal["plan", "direct", "reject", ""] = ""
@@ -322,6 +358,12 @@ class AskRequest(Contract):
     test_mode: bool = False
     asset_overrides: dict[str, str] = Field(default_factory=dict, max_length=len(ASSET_TYPES))
     baseline_trace_id: str = Field(default="", max_length=128)
+    reply_to: str = Field(default="", max_length=128,
+                          description="The trace whose ask_user card this question answers (its action card's "
+                                      "reply_to); the question is then the answer. The new trace joins that "
+                                      "trace's session.")
+    session_id: SessionId = Field(default="", description="The conversation the new trace belongs to; with "
+                                                           "reply_to it must be that trace's session.")
 
 
 class StageTestRequest(Contract):
