@@ -14,6 +14,7 @@ from access.tenancy import draft_scope_for, scope_for
 from inspector import selectors
 from inspector.api import json_object
 from inspector.contracts import AskRequest, ExecutionContext, StageTestRequest
+from inspector.pipeline.replies import pipeline_reply
 from inspector.pipeline.runner import pipeline_run
 from inspector.pipeline.stage_rerun import stage_rerun
 from inspector.serializers import StageTestResultSerializer, TraceDetailSerializer
@@ -28,7 +29,7 @@ def _require(request: Request, *perms: str) -> None:
 
 
 class AskView(APIView):
-    """Run the pipeline for a question and return the stored trace."""
+    """Run the pipeline for a question (or the answer to a trace's ask_user card) and return the stored trace."""
 
     permission_classes = [IsAuthenticated]
     throttle_scope = "pipeline"
@@ -47,7 +48,12 @@ class AskView(APIView):
             asset_overrides=ask.asset_overrides,
             baseline_trace_id=ask.baseline_trace_id,
         )
-        trace = pipeline_run(context=context, scope=scope_for(request.user), drafts=draft_scope_for(request.user))
+        scope, drafts = scope_for(request.user), draft_scope_for(request.user)
+        if ask.reply_to:
+            trace = pipeline_reply(context=context, reply_to=ask.reply_to, session_id=ask.session_id, scope=scope,
+                                   drafts=drafts)
+        else:
+            trace = pipeline_run(context=context, session_id=ask.session_id, scope=scope, drafts=drafts)
         body = TraceDetailSerializer(selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)).data
         return Response(body, status=status.HTTP_201_CREATED)
 

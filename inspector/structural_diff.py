@@ -61,6 +61,7 @@ DEFAULT_VOLATILE_PATTERNS: tuple[str, ...] = (
     r"timestamp",
     r"ts",
     r"(parent_)?trace_id",
+    r"reply_to",  # an ask_user card names its own trace (inspector/pipeline/replies.py)
     r"(request|span|run|correlation|session|attempt)_id",
 )
 # Keys that identify an item of a list of objects, tried in order.

@@ -184,6 +184,9 @@ def present(request: StageRequest) -> HandlerResult:
         # The control loop ended the run: show what the user can do next.
         ui_model["action_card"] = {"kind": halted["action"], "message": halted.get("guidance") or answer,
                                    "trigger": halted.get("trigger", "")}
+        if halted["action"] == "ask_user":
+            # What a client sends back as /ops/ask's reply_to with the user's answer.
+            ui_model["action_card"]["reply_to"] = request.stage_input.trace_id
     return HandlerResult(
         result={"ui_model": ui_model,
                 "final_blocks": final_blocks, "final_references": references, "final_attributions": attributions},

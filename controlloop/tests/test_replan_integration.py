@@ -61,7 +61,7 @@ def test_slot_missing_asks_the_user():
     result = present_of(trace)
     assert result["ui_model"]["action_card"] == {
         "kind": "ask_user", "message": "name the system you mean, e.g. checkout-api",
-        "trigger": "slot_missing"}
+        "trigger": "slot_missing", "reply_to": trace.trace_id}
     assert result["ui_model"]["answer"].startswith("I need more information")
     assert [s.stage for s in trace.stage_runs.order_by("sequence")] == ["route_plan", "present"]
 

@@ -153,12 +153,15 @@ def pipeline_run(
     context: ExecutionContext,
     started_at: datetime | None = None,
     metadata: dict[str, Any] | None = None,
+    session_id: str = "",
     scope: TenantScope = EVERY_TENANT,
     drafts: TenantScope = EVERY_TENANT,
 ) -> Trace:
     """Validate the request, run the pipeline and store the trace with its bill of materials.
 
-    Raises ``InvalidInput`` (400) for bad overrides or an unknown baseline,
+    The trace joins the conversation ``session_id`` when one is given (an
+    answer to an ask_user card: ``inspector.pipeline.replies``). Raises
+    ``InvalidInput`` (400) for bad overrides or an unknown baseline,
     ``TenantForbidden`` (403) for a tenant outside ``scope``, before anything
     runs or is written.
     """
@@ -172,7 +175,7 @@ def pipeline_run(
         raise InvalidInput(f"baseline trace {context.baseline_trace_id!r} not found", field="baseline_trace_id")
     context = context.model_copy(update={"trace_id": context.trace_id or str(uuid.uuid4())})
     run = pipeline_execute(context=context, resolver=AssetResolver(context, overrides), started_at=started_at)
-    trace, _ = trace_ingest(payload=_trace_in(run, started_at or timezone.now(), metadata or {}))
+    trace, _ = trace_ingest(payload=_trace_in(run, started_at or timezone.now(), metadata or {}, session_id))
     return trace
 
 
@@ -184,7 +187,7 @@ def _replan_entry(record: Any) -> dict[str, Any]:
             "attempt": decision.attempt, "event_id": event.pk}
 
 
-def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, Any]) -> TraceIn:
+def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, Any], session_id: str = "") -> TraceIn:
     context = run.context
     stages, clock, applied = [], started_at, {}
     for execution in run.executions:
@@ -204,6 +207,7 @@ def _trace_in(run: PipelineExecution, started_at: datetime, metadata: dict[str, 
     return TraceIn(
         trace_id=context.trace_id,
         parent_trace_id=context.baseline_trace_id,
+        session_id=session_id,
         tenant_id=context.tenant_id,
         question=context.question,
         route=run.route,
