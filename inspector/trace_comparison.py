@@ -8,7 +8,8 @@ delta, counts delta, message changes and the structural output diff of
 ``inspector.structural_diff``. A snapshot also keeps every attempt of its stage
 (``AttemptSnapshot``) and the trace's replans (``ReplanRecord``, from
 ``metadata["replans"]``), so a candidate that newly needs a retry is visible
-and scored even though its final attempts look alike.
+and scored even though its final attempts look alike, and what the stage's
+model call used (``result.usage``: model, tokens, cost; ``inspector.usage``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import Field
 
 from inspector.contracts import STAGE_ORDER
 from inspector.structural_diff import stage_output_diff
+from inspector.usage import StageUsage, usage_of
 from kernel.contracts import Contract
 
 # Keys under a stage output's ``result`` whose lists or mappings hold what the
@@ -108,6 +110,22 @@ class StageSnapshot(Contract):
     output: dict[str, Any] = Field(default_factory=dict)
     # Every attempt in execution order, the final one last; empty when only the final one is known.
     attempts: list[AttemptSnapshot] = Field(default_factory=list)
+    # What the (final attempt's) model call used, from ``result.usage``. ``cost`` is 0 when unknown:
+    # a stage that reported tokens without a cost is priced at ingest (StageRun.cost), which an
+    # output alone cannot know.
+    model: str = ""
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def cost_known(self) -> bool:
+        """False when tokens were used but nothing says what they cost (unpriced, or priced only at ingest)."""
+        return self.cost > 0 or self.tokens == 0
 
     def all_attempts(self) -> list[AttemptSnapshot]:
         """The attempts, or the final one alone when the snapshot was built without them."""
@@ -117,8 +135,13 @@ class StageSnapshot(Contract):
 
     @classmethod
     def from_output(cls, output: dict[str, Any]) -> StageSnapshot:
-        """Build a snapshot from a StageOutput dict (``{stage, result, diagnostics, references, duration_ms}``)."""
+        """Build a snapshot from a StageOutput dict (``{stage, result, diagnostics, references, duration_ms}``).
+
+        Model, tokens and cost come from ``result.usage``; the cost only as the stage gave it (else 0).
+        """
         diagnostics = output.get("diagnostics") or {}
+        result = output.get("result")
+        usage = usage_of(result) if isinstance(result, dict) else None
         return cls(
             stage=str(output.get("stage", "")),
             status=diagnostics.get("status") or "ok",
@@ -129,7 +152,13 @@ class StageSnapshot(Contract):
             references_count=len(output.get("references") or []),
             duration_ms=output.get("duration_ms") or 0,
             output=output,
+            **(_usage_fields(usage) if usage else {}),
         )
+
+
+def _usage_fields(usage: StageUsage) -> dict[str, Any]:
+    return {"model": usage.model, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cost": usage.cost or 0.0}
 
 
 def _delta(baseline: int | None, candidate: int | None) -> dict[str, Any]:

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from inspector.structural_diff import DEFAULT_IGNORE_KEYS, DEFAULT_LIST_KEYS, DEFAULT_VOLATILE_PATTERNS, DiffOptions
 from inspector.trace_comparison import DEFAULT_RESULT_KEYS, ReplanRecord, StageSnapshot
@@ -83,6 +90,21 @@ class ScoringConfig(Contract):
     duration_penalty: int = Field(default=20, ge=0)
     duration_severe_pct: float = Field(default=100.0, ge=0)
     duration_severe_penalty: int = Field(default=30, ge=0)
+    # Tokens and cost (rules.usage): a rise must be large both relatively and absolutely, as for
+    # durations. A doubling alone is at least WARN (severe penalty >= warn_at): a prompt change that
+    # doubles the tokens doubles the bill. Tokens and cost usually move together, so a stage is
+    # charged the larger of the two, not their sum.
+    tokens_change_pct: float = Field(default=20.0, ge=0)
+    tokens_min: int = Field(default=200, ge=0)
+    tokens_penalty: int = Field(default=10, ge=0)
+    tokens_severe_pct: float = Field(default=100.0, ge=0)
+    tokens_severe_penalty: int = Field(default=25, ge=0)
+    cost_change_pct: float = Field(default=20.0, ge=0)
+    cost_min: float = Field(default=0.001, ge=0, allow_inf_nan=False)  # in the price table's currency
+    cost_penalty: int = Field(default=10, ge=0)
+    cost_severe_pct: float = Field(default=100.0, ge=0)
+    cost_severe_penalty: int = Field(default=25, ge=0)
+    model_change_penalty: int = Field(default=10, ge=0)
     plan_kind_penalty: int = Field(default=100, ge=0)
     plan_intent_penalty: int = Field(default=100, ge=0)
     # Replans (regression/engine/replans.py). A candidate that newly needs one is
@@ -169,7 +191,13 @@ def scoring_options_check(options: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class Issue(Contract):
-    """One finding: where (stage + RFC 6901 pointer), what, both values and its penalty."""
+    """One finding: where (stage + RFC 6901 pointer), what, both values and its penalty.
+
+    ``baseline`` / ``candidate`` are None for a side the finding has no value
+    for (``output_added`` has no baseline, ``stage_missing`` no candidate);
+    such a side is left out of the dump, so stored analyses and answers carry
+    no null. Issues stored with ``null`` there still read.
+    """
 
     stage: str
     pointer: str = ""
@@ -179,6 +207,14 @@ class Issue(Contract):
     message: str
     penalty: int = Field(default=0, ge=0)
     critical: bool = False
+
+    @model_serializer(mode="wrap")
+    def _sides_left_out_when_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped = handler(self)
+        for side in ("baseline", "candidate"):
+            if side in dumped and dumped[side] is None:
+                del dumped[side]
+        return dumped
 
 
 class DurationDelta(Contract):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from jsonpointer import escape
 
 from inspector.structural_diff import stage_output_diff
 from inspector.trace_comparison import result_size
+from inspector.usage import COST_DIGITS, cost_text
 from regression.engine.contracts import CountDelta, DurationDelta, Issue, ScoringConfig, StageSnapshot
 
 _ISSUE_KIND = {"add": "output_added", "remove": "output_removed", "replace": "output_changed"}
@@ -23,6 +25,9 @@ _STATUS_RANK = {"ok": 0, "warning": 1, "error": 2}
 # Run-specific fragments (numbers, hex ids) are masked before messages are
 # compared, so "timeout after 5012 ms" and "... 5020 ms" are the same warning.
 _MESSAGE_NOISE = re.compile(r"\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b|\d+", re.IGNORECASE)
+# A stage result's ``usage`` (model, tokens, cost) is scored by ``usage`` alone: the structural
+# rule skips every pointer under it, so token jitter is not also charged as output_changed.
+USAGE_POINTER = "/result/usage"
 
 
 @dataclass
@@ -180,6 +185,73 @@ def slowdown(f: Findings, before: int, after: int, cfg: ScoringConfig, *, metric
     return result
 
 
+def usage(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
+    """A changed model, and tokens or cost that rose past both their thresholds; falls are improvements.
+
+    Tokens and cost usually rise together (same model, same price per token),
+    so the stage is charged the larger of the two penalties, not their sum: the
+    cost issue carries only what it adds to the token issue's. A cost is
+    compared only when both sides know it (``StageSnapshot.cost_known``) and
+    one of them is above 0.
+    """
+    if b.model and c.model and b.model != c.model:
+        f.add(f"{USAGE_POINTER}/model", "model_changed", b.model, c.model,
+              f"model changed from {b.model!r} to {c.model!r}.", cfg.model_change_penalty)
+    tokens_charged = 0
+    rise = _rise(f, "tokens", b.tokens, c.tokens, cfg.tokens_change_pct, cfg.tokens_min, _tokens_text)
+    if rise is not None:
+        tokens_charged = cfg.tokens_severe_penalty if rise.severe(cfg.tokens_severe_pct) else cfg.tokens_penalty
+        f.add(USAGE_POINTER, "tokens_increased", b.tokens, c.tokens,
+              f"used {c.tokens:,} tokens instead of {b.tokens:,} ({rise.text(_tokens_text)}; input "
+              f"{b.input_tokens:,} → {c.input_tokens:,}, output {b.output_tokens:,} → {c.output_tokens:,}).",
+              tokens_charged)
+    if not (b.cost_known and c.cost_known and (b.cost or c.cost)):
+        return
+    rise = _rise(f, "cost", b.cost, c.cost, cfg.cost_change_pct, cfg.cost_min, _cost_text)
+    if rise is not None:
+        penalty = cfg.cost_severe_penalty if rise.severe(cfg.cost_severe_pct) else cfg.cost_penalty
+        charged = max(0, penalty - tokens_charged)
+        shared = f"; tokens_increased already charges {tokens_charged}, this adds {charged}" if tokens_charged else ""
+        f.add(f"{USAGE_POINTER}/cost", "cost_increased", b.cost, c.cost,
+              f"cost {_cost_text(c.cost)} instead of {_cost_text(b.cost)} ({rise.text(_cost_text)}{shared}).",
+              charged)
+
+
+@dataclass(frozen=True)
+class _Rise:
+    delta: float
+    pct: float | None  # None from 0, where a relative change is undefined (treated as severe)
+
+    def severe(self, severe_pct: float) -> bool:
+        return self.pct is None or self.pct >= severe_pct
+
+    def text(self, amount: Callable[[float], str]) -> str:
+        return f"+{amount(self.delta)}, {'from 0' if self.pct is None else f'{self.pct:+g}%'}"
+
+
+def _rise(f: Findings, metric: str, before: float, after: float, change_pct: float, minimum: float,
+          amount: Callable[[float], str]) -> _Rise | None:
+    """The rise to charge: ≥ ``change_pct`` % and ≥ ``minimum``, outside the baseline's noise; a fall past both is noted."""
+    delta = round(after - before, COST_DIGITS)
+    pct = None if before == 0 else round(100.0 * delta / before, 2)
+    if delta == 0 or abs(delta) < minimum or (pct is not None and abs(pct) < change_pct):
+        return None
+    if delta < 0:
+        f.improvements.append(f"{metric} fell from {amount(before)} to {amount(after)} ({pct:+g}%)")
+        return None
+    if f.within_noise(metric, delta):
+        return None
+    return _Rise(delta=delta, pct=pct)
+
+
+def _tokens_text(tokens: float) -> str:
+    return f"{int(tokens):,}"
+
+
+def _cost_text(cost: float) -> str:
+    return cost_text(cost) if cost else "0"
+
+
 def plan(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> None:
     """route_plan only: a different plan kind or intent means a different answer path."""
     kind_b, kind_c = plan_kind(b.output), plan_kind(c.output)
@@ -193,11 +265,14 @@ def plan(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) ->
 
 
 def structure(f: Findings, b: StageSnapshot, c: StageSnapshot, cfg: ScoringConfig) -> dict[str, list[Any]]:
-    """One issue per added/removed/changed pointer, penalised up to the cap; pointers other rules own are skipped."""
+    """One issue per added/removed/changed pointer, penalised up to the cap; pointers other rules own are skipped.
+
+    Other rules own the pointers of their issues and everything under ``USAGE_POINTER``.
+    """
     diff = stage_output_diff(b.output, c.output, cfg.diff_options(), max_operations=None)
     owned = {issue.pointer for issue in f.issues}
     entries = [(_ISSUE_KIND[op["op"]], op["path"], op.get("before"), op.get("after")) for op in diff["operations"]
-               if op["path"] not in owned]
+               if op["path"] not in owned and not _under(op["path"], USAGE_POINTER)]
     budget = cfg.structural_change_cap
     for kind, pointer, old, new in entries[: cfg.max_structural_issues]:
         charged, budget = _charge(cfg.structural_change_penalty, budget)
@@ -228,6 +303,10 @@ def _structure_sentence(kind: str, pointer: str, old: Any, new: Any) -> str:
     if kind == "output_removed":
         return f"output lost {pointer} (was {_short(old)})."
     return f"output {pointer} changed from {_short(old)} to {_short(new)}."
+
+
+def _under(pointer: str, prefix: str) -> bool:
+    return pointer == prefix or pointer.startswith(prefix + "/")
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -37,8 +37,8 @@ def compare_stage(
     """Score one stage present on at least one side.
 
     ``noise`` maps a metric to the spread (max - min) of the baseline runs:
-    ``duration_ms``, ``references_count`` (or ``references``) and
-    ``counts.<key>`` (or the bare ``<key>``). A delta within it is not penalised.
+    ``duration_ms``, ``references_count`` (or ``references``), ``tokens``,
+    ``cost`` and ``counts.<key>`` (or the bare ``<key>``). A delta within it is not penalised.
     ``candidate_replans`` (the candidate trace's) name the replan behind a new attempt.
     """
     config = config or ScoringConfig()
@@ -62,6 +62,7 @@ def compare_stage(
     count_deltas = rules.counts(findings, baseline, candidate, config)
     rules.references(findings, baseline, candidate, config)
     duration = rules.duration(findings, baseline, candidate, config)
+    rules.usage(findings, baseline, candidate, config)
     diff = rules.structure(findings, baseline, candidate, config)
     return StageResult(
         stage=baseline.stage,
