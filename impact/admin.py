@@ -14,7 +14,8 @@ from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from impact.charts import radar_svg, usage_bars_svg
+from impact.charts import missing_axes, radar_svg, timeline_svg
+from impact.figures import AXIS_NAMES, axis_score, change, figure, p_text, percent, relative_change
 from impact.params import report_arguments
 from impact.report import asset_impact
 from inspector.admin.assets import AssetAdmin
@@ -47,13 +48,6 @@ class ImpactAssetAdmin(AssetAdmin):
             report = asset_impact(asset=asset, **report_arguments(params, user=request.user))
         except ServiceError as exc:
             error = exc.message
-        charts = {}
-        if report and not report.get("empty"):
-            charts = {"radar": radar_svg(report["axes"]["base"], report["axes"]["target"],
-                                         base_label=f"v{report['base']}", target_label=f"v{report['target']}"),
-                      "bars": usage_bars_svg(report["versions"])}
-        elif report:
-            charts = {"bars": usage_bars_svg(report["versions"])}
         including = params.get("include_test_mode") == "true"
         toggled = params.copy()
         if including:
@@ -66,7 +60,7 @@ class ImpactAssetAdmin(AssetAdmin):
             "title": f"Impact of {asset.asset_type} {asset.name}",
             "asset": asset,
             "report": report,
-            "charts": charts,
+            **(screen_figures(report) if report else {}),
             "error": error,
             "params": params,
             "query": params.urlencode(),
@@ -74,6 +68,62 @@ class ImpactAssetAdmin(AssetAdmin):
             "test_mode_toggle_query": toggled.urlencode(),
         }
         return TemplateResponse(request, "admin/inspector/asset/impact.html", context, status=400 if error else 200)
+
+
+def screen_figures(report: dict) -> dict:
+    """What the template shows besides the report: charts and figures as text.
+
+    ``charts``: the version timeline, and for a comparison the quality radar
+    with the axes it could not draw (``radar_missing``); ``comparison``,
+    ``axis_rows``, ``cards`` and ``stage_rows``: figures as they read
+    (``impact.figures``).
+    """
+    charts = {"timeline": timeline_svg(report["versions"], base=report.get("base"), target=report.get("target"),
+                                       start=report["filters"]["from"], end=report["filters"]["to"])}
+    if report.get("empty"):
+        return {"charts": charts}
+    labels = f"v{report['base']}", f"v{report['target']}"
+    if labels[0] == labels[1]:
+        labels = f"{labels[0]} (base)", f"{labels[1]} (target)"
+    axes = report["axes"]["base"], report["axes"]["target"]
+    charts["radar"] = radar_svg(*axes, base_label=labels[0], target_label=labels[1])
+    charts["radar_missing"] = missing_axes(dict(zip(labels, axes, strict=True)))
+    axis_rows = [{"axis": axis, "name": AXIS_NAMES.get(axis, axis), "formula": formula,
+                  "base": axis_score(axes[0].get(axis)), "target": axis_score(axes[1].get(axis))}
+                 for axis, formula in report["axis_formulas"].items()]
+    return {"charts": charts, "comparison": comparison_rows(report["comparison"]), "axis_rows": axis_rows,
+            "cards": metric_cards(report["metrics"]["target"]), "stage_rows": stage_rows(report)}
+
+
+def comparison_rows(comparison: list[dict]) -> list[dict]:
+    """The comparison rows as the screen shows them, with ``*_text`` figures (``impact.figures``).
+
+    Rates read as percentages and change in points (``+5.5 pts``), costs
+    keep up to six significant digits, p-values read ``< 0.001``; a missing
+    figure is "—".
+    """
+    return [{**row, "base_text": figure(row["metric"], row["base"]), "target_text": figure(row["metric"], row["target"]),
+             "change_text": change(row), "relative_text": relative_change(row), "p_text": p_text(row["p_value"])}
+            for row in comparison]
+
+
+def metric_cards(metrics: dict) -> dict[str, str]:
+    """The target's headline figures as the cards show them: rates in %, durations and means or "—"."""
+    return {"error_rate": percent(metrics["error_rate"]), "empty_rate": percent(metrics["empty_rate"]),
+            "replan_rate": percent(metrics["replan_rate"]),
+            "p95": figure("duration_p95_ms", metrics["duration_p95_ms"]),
+            "median": figure("duration_median_ms", metrics["duration_median_ms"]),
+            "references": figure("mean_references", metrics["mean_references"])}
+
+
+def stage_rows(report: dict) -> list[dict]:
+    """Per consuming stage: the target's runs, median and p95 next to the base's median."""
+    base, target = report["metrics"]["base"]["stage_durations"], report["metrics"]["target"]["stage_durations"]
+    return [{"stage": stage.upper(), "runs": target.get(stage, {}).get("runs", 0),
+             "median": figure("stage_ms", target.get(stage, {}).get("median_ms")),
+             "p95": figure("stage_ms", target.get(stage, {}).get("p95_ms")),
+             "base_median": figure("stage_ms", base.get(stage, {}).get("median_ms"))}
+            for stage in report["stages"]]
 
 
 admin.site.unregister(Asset)

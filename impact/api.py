@@ -12,8 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.tenancy import scope_for
+from impact.export import impact_csv
 from impact.params import report_arguments
-from impact.report import asset_impact, impact_csv
+from impact.report import asset_impact
+from impact.serializers import ImpactReportSerializer
 from inspector.models import Asset
 from kernel.errors import InvalidInput
 
@@ -31,8 +33,9 @@ class ImpactView(generics.GenericAPIView):
         return scope_for(self.request.user).filter(Asset.objects.all(), shared=True)
 
     @extend_schema(
-        # The operation's description from when it was an AssetViewSet action (the schema is unchanged).
-        description="Assets by type and name, their versions, publish and rollback.",
+        description="An asset's impact report: per-version figures, base against target with significance tests, "
+                    "quality axes, regression risk, related assets and recommendations. A figure that does not "
+                    "exist (no traces, no analyses) is left out, never null.",
         parameters=[
             OpenApiParameter("base", OpenApiTypes.INT), OpenApiParameter("target", OpenApiTypes.INT),
             OpenApiParameter("from", OpenApiTypes.DATETIME), OpenApiParameter("to", OpenApiTypes.DATETIME),
@@ -43,21 +46,25 @@ class ImpactView(generics.GenericAPIView):
             OpenApiParameter("export", OpenApiTypes.STR, enum=["csv", "json"], description="Download the report."),
         ],
         responses={
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The report (or ?export=json)."),
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?export=csv: history and comparison."),
+            (200, "application/json"): OpenApiResponse(ImpactReportSerializer, description="The report (or ?export=json)."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=(
+                "?export=csv: the report as one table (Section, Item, Base, Target, Change, Change (%), p-value, "
+                "Significant, Note) with readable names, rates in %, rounded figures, risk, recommendations, "
+                "comparison, per-stage figures, quality axes, related assets and versions.")),
         },
     )
     def get(self, request: Request, pk: str):
         asset = self.get_object()
-        report = asset_impact(asset=asset, **report_arguments(request.query_params, user=request.user))
         export = request.query_params.get("export", "")
+        if export not in ("", "csv", "json"):
+            raise InvalidInput("export must be csv or json", field="export")
+        report = asset_impact(asset=asset, **report_arguments(request.query_params, user=request.user))
         if export == "csv":
             response = HttpResponse(impact_csv(report), content_type="text/csv")
         elif export == "json":
-            response = HttpResponse(json.dumps(report, indent=2, default=str), content_type="application/json")
-        elif export:
-            raise InvalidInput("export must be csv or json", field="export")
+            data = ImpactReportSerializer(report).data
+            response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
         else:
-            return Response(report)
+            return Response(ImpactReportSerializer(report).data)
         response["Content-Disposition"] = f'attachment; filename="impact-{asset.asset_type}-{asset.name}.{export}"'
         return response

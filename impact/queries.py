@@ -40,6 +40,7 @@ from inspector.services.rollups import (
     rolled_sums,
     usage_sums,
 )
+from inspector.usage import COST_DIGITS
 from kernel.tenancy import SHARED_TENANT
 from regression.models import RegressionAnalysis
 
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 
 # Summed roll-up rows are kept this long; a roll-up that changes them changes their key sooner.
 ROLLED_ROWS_SECONDS = 24 * 3600
-DURATION_SAMPLE = 2000  # newest durations per version fed to the significance test
+# Newest trace-level rows per version whose durations, tokens and costs feed the Mann–Whitney tests.
+SAMPLE_TRACES = 2000
 # Related assets are counted over the version's newest traces: 1,000 keep the query ~15 ms at any size
 # (5,000 took ~65 ms of the impact page, mostly probing each trace's usage rows).
 CO_APPLIED_SAMPLE = 1000
@@ -87,7 +89,7 @@ def _in_range(rows: QuerySet, *, start: datetime | None, end: datetime | None,
     return rows
 
 
-def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
+def usage_within(usage: QuerySet, *, start: datetime | None = None, end: datetime | None = None,
             tenants: tuple[str, ...] | None = None, include_test_mode: bool = False) -> QuerySet:
     """Usage rows within the report's time range and tenants (None: every tenant), production only by default."""
     if not include_test_mode:
@@ -98,7 +100,7 @@ def _within(usage: QuerySet, *, start: datetime | None = None, end: datetime | N
 def version_usage(version_id: int, *, start: datetime | None, end: datetime | None,
                   tenants: tuple[str, ...] | None, include_test_mode: bool = False, stage: str = "") -> QuerySet:
     """Usage rows of one version (trace-level by default) within the filters."""
-    return _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage=stage),
+    return usage_within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage=stage),
                    start=start, end=end, tenants=tenants, include_test_mode=include_test_mode)
 
 
@@ -111,8 +113,9 @@ def _percentiles(rows: QuerySet, field: str) -> tuple[float | None, float | None
 
 
 def version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
-                    **filters: Any) -> tuple[dict[str, Any], list[float]]:
-    """``(metrics, newest durations)`` of one version; metrics match ``risk.VersionMetrics``.
+                    **filters: Any) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """``(metrics, samples)`` of one version; metrics match ``risk.VersionMetrics``, samples
+    ``risk.compare_versions``'s ``*_samples`` (see ``trace_samples``).
 
     Whole days that are rolled up are read from the roll-up
     (``inspector.services.rollups``) and the rest from the usage rows; with no
@@ -131,10 +134,23 @@ def version_metrics(version: AssetVersion, stages: list[str], window: RollupWind
     row = usage.aggregate(**aggregates)
     both = row.pop("percentiles", None) or [None, None]
     row["median"], row["p95"] = both if _is_postgres() else _percentiles(usage, "duration_ms")
-    durations = [float(d) for d in usage.order_by("-started_at").values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
-    row["refs"] = row["refs_sum"] / row["traces"] if row["traces"] else None
-    row["rows"] = row["rows_sum"] / row["traces"] if row["traces"] else None
-    return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), durations
+    for mean, total in (("refs", "refs_sum"), ("rows", "rows_sum"), ("tokens", "tokens_sum"), ("cost", "cost_sum")):
+        row[mean] = (row[total] or 0) / row["traces"] if row["traces"] else None
+    return _metrics_from(version, row, stage_durations(version.pk, stages, **filters)), trace_samples(usage)
+
+
+def trace_samples(usage: QuerySet) -> dict[str, list[float]]:
+    """Per-trace samples of the newest ``SAMPLE_TRACES`` trace-level rows, keyed by the metric they test.
+
+    Durations, tokens and costs come from one read of the covering index
+    (all three are in it): ``{"duration_median_ms", "mean_tokens", "mean_cost"}``.
+    A trace that reported no usage is in the tokens and cost samples as 0,
+    as it counts in the means.
+    """
+    rows = list(usage.order_by("-started_at").values_list("duration_ms", "tokens", "cost")[:SAMPLE_TRACES])
+    return {"duration_median_ms": [float(duration) for duration, _, _ in rows],
+            "mean_tokens": [float(tokens) for _, tokens, _ in rows],
+            "mean_cost": [float(cost) for _, _, cost in rows]}
 
 
 def _totals() -> dict[str, Any]:
@@ -145,11 +161,16 @@ def _totals() -> dict[str, Any]:
         "replans": Count("asset_version_id", filter=Q(replanned=True)),
         "empties": Count("asset_version_id", filter=Q(result_empty=True)),
         "refs_sum": Sum("references_count"), "rows_sum": Sum("rows_count"),
+        "tokens_sum": Sum("tokens"), "cost_sum": Sum("cost"),
     }
 
 
 def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The metrics dict from one version's totals (``traces``, ``errors``, …, ``median``, ``p95``, means)."""
+    """The metrics dict from one version's totals (``traces``, ``errors``, …, ``median``, ``p95``, means).
+
+    Means are rounded here, once, so the roll-up and the usage rows (whose
+    float sums differ in the last bits) give the same figures.
+    """
     traces = row["traces"]
     rate = (lambda n: round(n / traces, 4)) if traces else (lambda n: 0.0)
     return {
@@ -163,32 +184,36 @@ def _metrics_from(version: AssetVersion, row: dict[str, Any], stage_figures: dic
         "duration_median_ms": _round(row["median"]), "duration_p95_ms": _round(row["p95"]),
         "mean_references": _round(row["refs"]) if traces else None,
         "mean_rows": _round(row["rows"]) if traces else None,
+        # Costs are stored to COST_DIGITS decimals (inspector.usage); two would round most means to 0.
+        "mean_cost": round(row["cost"], COST_DIGITS) if traces else None,
+        "mean_tokens": _round(row["tokens"]) if traces else None,
         "verdicts": verdict_counts(version.pk),
         "stage_durations": stage_figures,
     }
 
 
 def _rolled_version_metrics(version: AssetVersion, stages: list[str], window: RollupWindow,
-                            **filters: Any) -> tuple[dict[str, Any], list[float]]:
+                            **filters: Any) -> tuple[dict[str, Any], dict[str, list[float]]]:
     tenants, include_test_mode = filters["tenants"], filters.get("include_test_mode", False)
     # The trace level ('') and the consuming stages in one pass over the version's roll-up.
     per_stage = _tallies(version.pk, window, tenants, stages=["", *stages], include_test_mode=include_test_mode)
     trace_level = per_stage.get("", Tally())
     median, p95 = trace_level.percentiles()
-    durations = [float(d) for d in version_usage(version.pk, **filters).order_by("-started_at")
-                 .values_list("duration_ms", flat=True)[:DURATION_SAMPLE]]
     stage_figures: dict[str, dict[str, Any]] = {stage: {"median_ms": None, "p95_ms": None, "runs": 0} for stage in stages}
     for stage in stages:
         if stage in per_stage:
             stage_median, stage_p95 = per_stage[stage].percentiles()
             stage_figures[stage] = {"median_ms": _round(stage_median), "p95_ms": _round(stage_p95),
                                     "runs": per_stage[stage].traces}
-    row = {"traces": trace_level.traces, "first": trace_level.first_at, "last": trace_level.last_at,
+    traces = trace_level.traces
+    row = {"traces": traces, "first": trace_level.first_at, "last": trace_level.last_at,
            "errors": trace_level.errors, "warnings": trace_level.warnings, "replans": trace_level.replans,
            "empties": trace_level.empties, "median": median, "p95": p95,
-           "refs": trace_level.references_sum / trace_level.traces if trace_level.traces else None,
-           "rows": trace_level.rows_sum / trace_level.traces if trace_level.traces else None}
-    return _metrics_from(version, row, stage_figures), durations
+           **{mean: total / traces if traces else None
+              for mean, total in (("refs", trace_level.references_sum), ("rows", trace_level.rows_sum),
+                                  ("tokens", trace_level.tokens_sum), ("cost", trace_level.cost_sum))}}
+    # The samples are the newest exact rows, read as without the roll-up: the tests give the same p-values.
+    return _metrics_from(version, row, stage_figures), trace_samples(version_usage(version.pk, **filters))
 
 
 def rolled_test_mode_traces(window: RollupWindow, tenants: tuple[str, ...] | None) -> list[int]:
@@ -223,7 +248,7 @@ def _tallies(version_id: int, window: RollupWindow, tenants: tuple[str, ...] | N
         # (version, stage, started_at) index bound each scan (one bitmap range per stage and range),
         # where a query per stage and range cost a round trip and the ORM's work each (issue 17).
         live = functools.reduce(operator.or_, live_ranges)
-        usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id=version_id, stage__in=stages),
+        usage = usage_within(TraceAssetUsage.objects.filter(live, asset_version_id=version_id, stage__in=stages),
                         tenants=tenants, include_test_mode=include_test_mode)
         for row in (usage.annotate(bucket=bucket_expression()).values("stage", "bucket")
                     .annotate(**usage_sums()).order_by()):
@@ -274,13 +299,13 @@ def stage_durations(version_id: int, stages: list[str], **filters: Any) -> dict[
     result: dict[str, dict[str, Any]] = {stage: {"median_ms": None, "p95_ms": None, "runs": 0} for stage in stages}
     if not stages:
         return result
-    usage = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__in=stages), **filters)
+    usage = usage_within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__in=stages), **filters)
     if _is_postgres():
         # Stage rows of a version are rows of its consuming stages, so "any
         # stage" is the same set; as a range (stage > '') the index bounds the
         # scan instead of filtering every entry of the version (236 -> 96 ms
         # per version at 500k traces each).
-        ranged = _within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **filters)
+        ranged = usage_within(TraceAssetUsage.objects.filter(asset_version_id=version_id, stage__gt=""), **filters)
         rows = ranged.values("stage").annotate(both=Percentiles("duration_ms"), runs=Count("*"))
         for row in rows:
             median, p95 = row["both"] or [None, None]
@@ -304,8 +329,9 @@ def verdict_counts(version_id: int) -> dict[str, int]:
         override_tests__candidate_trace__asset_usages__asset_version_id=version_id)
     rows = (RegressionAnalysis.objects.filter(applied, status="completed").values("verdict")
             .annotate(n=Count("id", distinct=True)))
-    counts = {"PASS": 0, "WARN": 0, "FAIL": 0}
-    counts.update({row["verdict"]: row["n"] for row in rows if row["verdict"]})
+    # Keys are snake_case like every key of the report (the stored verdicts are PASS, WARN and FAIL).
+    counts = {"pass": 0, "warn": 0, "fail": 0}
+    counts.update({row["verdict"].lower(): row["n"] for row in rows if row["verdict"]})
     return counts
 
 
@@ -356,44 +382,3 @@ def policy_budget_ms(tenant: str) -> float:
     version = (asset_version_own_or_shared(tenant_id=tenant or SHARED_TENANT)
                .filter(asset__asset_type="policy", status="published").only("spec").first())
     return float((version.spec or {}).get("budget_ms", 1000)) if version else 1000.0
-
-
-def usage_timeline(asset: Asset, window: RollupWindow, *, known: dict[int, int],
-                   tenants: tuple[str, ...] | None, include_test_mode: bool = False) -> list[dict[str, Any]]:
-    """Traces per version (for the version history), newest version first.
-
-    ``known`` maps version ids to trace counts already computed (base and
-    target); only the other versions are counted, in one grouped query.
-    """
-    versions = list(asset.versions.select_related("author").order_by("-version"))
-    others = [v.pk for v in versions if v.pk not in known]
-    counts = dict(known)
-    if others:
-        counts.update(_version_traces(others, window, tenants=tenants, include_test_mode=include_test_mode))
-    return [{"version": v.version, "status": v.status, "note": v.note,
-             "author": v.author.get_username() if v.author else "", "created": v.created_at.isoformat(),
-             "published": v.published_at.isoformat() if v.published_at else None, "traces": counts.get(v.pk, 0)}
-            for v in versions]
-
-
-def _version_traces(version_ids: list[int], window: RollupWindow, *,
-                    tenants: tuple[str, ...] | None, include_test_mode: bool = False) -> dict[int, int]:
-    """Traces per version in range: rolled days from ``UsageRollup``, the rest from the usage rows."""
-    counts: dict[int, int] = defaultdict(int)
-    if window.rolled:
-        rolled = UsageRollup.objects.filter(window.day_filter(), asset_version_id__in=version_ids, stage="")
-        if tenants is not None:
-            rolled = rolled.filter(tenant_id__in=tenants)
-        for version_id, n in rolled.values("asset_version_id").annotate(n=Sum("traces")).values_list("asset_version_id", "n"):
-            counts[version_id] += n
-    tested = rolled_test_mode_traces(window, tenants) if include_test_mode else []
-    if tested:
-        usage = TraceAssetUsage.objects.filter(trace_id__in=tested, asset_version_id__in=version_ids, stage="")
-        for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
-            counts[version_id] += n
-    for live in window.live_filter():
-        usage = _within(TraceAssetUsage.objects.filter(live, asset_version_id__in=version_ids, stage=""),
-                        tenants=tenants, include_test_mode=include_test_mode)
-        for version_id, n in usage.values("asset_version_id").annotate(n=Count("*")).values_list("asset_version_id", "n"):
-            counts[version_id] += n
-    return dict(counts)

@@ -6,14 +6,12 @@ rules in ``risk``; nothing here is sample data.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from datetime import datetime
 from typing import Any
 
 from access.tenancy import EVERY_TENANT, TenantScope
-from impact import queries
+from impact import history, queries
 from impact.risk import (
     AXIS_FORMULAS,
     VersionMetrics,
@@ -100,7 +98,10 @@ WITH_TEST_MODE = ("Production and test-mode traffic: override tests, stage tests
 def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = None,
                  start: datetime | None = None, end: datetime | None = None, tenant: str = "",
                  include_test_mode: bool = False, scope: TenantScope = EVERY_TENANT) -> dict[str, Any]:
-    """The whole impact report as plain data (the API's JSON, the screen's context).
+    """The whole impact report as plain data: the screen's context, the CSV's and the JSON's source.
+
+    A figure that does not exist is None here; the JSON
+    (``serializers.ImpactReportSerializer``) leaves it out.
 
     Only traces of ``scope``'s tenants count: a shared asset's report never
     shows another tenant's usage. Test-mode traces are not production
@@ -117,38 +118,39 @@ def asset_impact(*, asset: Asset, base: str | None = None, target: str | None = 
     stages = queries.consuming_stages(asset)
     window = rollup_window(start, end)  # read once: which days come from the roll-up
     computed = _metrics_for({base_version, target_version} - {None}, stages, window, filters)
-    history = queries.usage_timeline(asset, window, known={pk: m["traces"] for pk, (m, _) in computed.items()},
-                                     tenants=tenants, include_test_mode=include_test_mode)
+    known = {pk: {key: m[key] for key in ("traces", "first_used", "last_used")} for pk, (m, _) in computed.items()}
+    versions = history.usage_timeline(asset, window, known=known, tenants=tenants,
+                                      include_test_mode=include_test_mode)
     report: dict[str, Any] = {
         "asset": {"id": asset.pk, "type": asset.asset_type, "name": asset.name, "tenant": asset.tenant_id},
         "filters": {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
                     "tenant": tenant, "include_test_mode": include_test_mode},
         "traffic_scope": WITH_TEST_MODE if include_test_mode else PRODUCTION_ONLY,
-        "versions": history, "axis_formulas": AXIS_FORMULAS,
+        "versions": versions, "axis_formulas": AXIS_FORMULAS,
         "rollup": _rollup_note(window),
     }
-    if target_version is None or not any(row["traces"] for row in history):
+    if target_version is None or not any(row["traces"] for row in versions):
         report.update(empty=True, message="No stored trace applied any version of this asset yet"
                       + (" in this range." if start or end or tenant else "."))
         return report
-    base_metrics, base_durations = computed[base_version.pk]
-    target_metrics, target_durations = computed[target_version.pk]
+    base_metrics, base_samples = computed[base_version.pk]
+    target_metrics, target_samples = computed[target_version.pk]
     base_m, target_m = VersionMetrics(**base_metrics), VersionMetrics(**target_metrics)
     budget = queries.policy_budget_ms(tenant)
-    comparison = compare_versions(base_m, target_m, base_durations=base_durations, target_durations=target_durations)
+    comparison = compare_versions(base_m, target_m, base_samples=base_samples, target_samples=target_samples)
     total = queries.total_traces(window, tenants=tenants, include_test_mode=include_test_mode)
-    risk = regression_risk(spec_ops=spec_change_size(base_version.spec, target_version.spec),
+    risk = regression_risk(base=base_m, target=target_m,
+                           spec_ops=spec_change_size(base_version.spec, target_version.spec),
                            traffic_share=target_m.traces / total if total else 0.0, stages=stages,
-                           comparison=comparison, verdicts=target_m.verdicts)
+                           comparison=comparison)
     axes = {"base": quality_axes(base_m, budget_ms=budget), "target": quality_axes(target_m, budget_ms=budget)}
     report.update(
         empty=False, base=base_version.version, target=target_version.version, stages=stages, budget_ms=budget,
         metrics={"base": base_metrics, "target": target_metrics}, comparison=comparison, axes=axes, risk=risk,
         traffic={"target_traces": target_m.traces, "all_traces": total},
         related=related_assets(queries.co_applied(target_version.pk, asset, **filters)),
-        recommendations=recommendations(asset_type=asset.asset_type, asset_name=asset.name,
-                                        target_version=target_version.version, comparison=comparison,
-                                        axes=axes["target"], risk=risk, target=target_m),
+        recommendations=recommendations(asset_type=asset.asset_type, asset_name=asset.name, base=base_m,
+                                        target=target_m, comparison=comparison, axes=axes["target"], risk=risk),
     )
     return report
 
@@ -159,19 +161,3 @@ def _rollup_note(window: RollupWindow) -> dict[str, Any]:
         return {"rolled_days": 0, "through": None, "percentiles_approximate": False}
     days = (window.last_day - window.first_day).days + 1 - len(window.holes)
     return {"rolled_days": days, "through": window.last_day.isoformat(), "percentiles_approximate": True}
-
-
-def impact_csv(report: dict[str, Any]) -> str:
-    """The per-version history and the comparison table as CSV."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "metric", "base", "target", "delta", "delta_pct", "p_value", "significant"])
-    for row in report.get("versions", []):
-        writer.writerow(["versions", f"v{row['version']} traces ({row['status']})", "", row["traces"], "", "", "", ""])
-    for row in report.get("comparison", []):
-        writer.writerow(["comparison", row["metric"], row["base"], row["target"], row["delta"], row["delta_pct"],
-                         row["p_value"], row["significant"]])
-    for side in ("base", "target"):
-        for axis, value in (report.get("axes", {}).get(side) or {}).items():
-            writer.writerow([f"axes:{side}", axis, "", value, "", "", "", ""])
-    return out.getvalue()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsonpatch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy import stats as scipy_stats
 
+from impact.figures import metric_label, metric_name, p_clause, quoted
 from regression.statistics import mann_whitney_p
 
 # --- constants (the one place to change a threshold) ---------------------------
@@ -25,7 +27,7 @@ ALPHA = 0.05  # two-sided significance level of every test
 EVIDENCE_TARGET = 5.0  # references per answer that earn a full evidence score
 LOW_EVIDENCE = 50.0  # evidence axis below this gets a recommendation
 LEHR_FACTOR = 16  # Lehr's rule: n ≈ 16·p(1−p)/Δ² per group gives 80% power at α = 0.05
-VERDICTS = ("PASS", "WARN", "FAIL")
+VERDICTS = ("pass", "warn", "fail")
 
 AXIS_FORMULAS: dict[str, str] = {
     "reliability": "100 × (1 − error rate)",
@@ -39,12 +41,19 @@ AXIS_FORMULAS: dict[str, str] = {
 RATE_METRICS = ("error_rate", "warning_rate", "empty_rate", "replan_rate")
 DURATION_METRICS = ("duration_median_ms", "duration_p95_ms")
 HIGHER_IS_BETTER = ("mean_references", "mean_rows")
-# Metric → (label in sentences, what to look at when it got worse).
-RATE_ADVICE = {
-    "error_rate": ("error rate", "inspect its failing traces"),
-    "empty_rate": ("empty-result rate", "check which inputs now return nothing"),
-    "warning_rate": ("warning rate", "read the new warnings"),
-    "replan_rate": ("replan rate", "check why plans are rejected"),
+USAGE_METRICS = ("mean_cost", "mean_tokens")  # per trace, from the stages' result.usage: higher is worse
+# Metrics tested with Mann–Whitney on per-trace samples → what a sample counts (for the too-few hint).
+SAMPLED_METRICS = {"duration_median_ms": "timed traces", "mean_cost": "traces", "mean_tokens": "traces"}
+# Usage metric → what a trace reports; all zeros mean "not instrumented" as often as "free".
+USAGE_REPORTED = {"mean_cost": "a cost", "mean_tokens": "tokens"}
+# Metric → what to look at when it rose significantly.
+RISE_ADVICE = {
+    "error_rate": "inspect its failing traces",
+    "empty_rate": "check which inputs now return nothing",
+    "warning_rate": "read the new warnings",
+    "replan_rate": "check why plans are rejected",
+    "mean_cost": "check the model and prompt length",
+    "mean_tokens": "check the prompt and answer length",
 }
 
 RISK_SPEC_OPS = ((10, 2), (3, 1))  # (at least N RFC 6902 operations, points), largest first
@@ -54,13 +63,21 @@ RISK_DECISIVE_POINTS = 1
 RISK_WORSE_ROW_POINTS, RISK_WORSE_ROW_CAP = 2, 4
 RISK_FAIL_POINTS = 2
 RISK_LEVELS = ((4, "high"), (2, "medium"), (0, "low"))  # (at least N points, level)
+# Instead of a level: too few traces for a test, or nothing to test (one version, or a side without traces).
+NOT_ENOUGH_DATA, NOTHING_TO_COMPARE = "not_enough_data", "nothing_to_compare"
+RISK_LEVEL_NAMES = ("low", "medium", "high", NOT_ENOUGH_DATA, NOTHING_TO_COMPARE)
+# A worse change of at least this share that no test confirmed is named among the reasons (no points):
+# no one should read "low" past an empty-result rate up by 185 % on 18 traces.
+UNTESTED_CHANGE_PCT = 20.0
 RISK_RULES: list[str] = [
     "spec change of ≥ 10 RFC 6902 operations: +2 points; ≥ 3 operations: +1",
     "version carries ≥ 50% of the traces in the range: +2 points; ≥ 20%: +1",
     "asset feeds EXECUTE or ROUTE_PLAN: +1 point",
-    "each metric significantly worse than in the base version: +2 points (at most +4 in all)",
+    "each metric significantly worse than in the base version (a rate, the median duration, cost or tokens "
+    "per trace): +2 points (at most +4 in all)",
     "at least one FAIL verdict among the version's regression analyses: +2 points",
-    "level: ≥ 4 points high, ≥ 2 medium, else low",
+    "level: ≥ 4 points high, ≥ 2 medium, else low — given ≥ 20 traces on each version; with fewer "
+    "\"not enough data\", and \"nothing to compare\" when base and target are one version or one has no traces",
 ]
 
 
@@ -68,7 +85,10 @@ class VersionMetrics(BaseModel):
     """Usage figures of one asset version, computed from stored traces.
 
     Rates are fractions in 0..1 (0 when ``traces`` is 0); ``stage_durations``
-    maps a stage to ``{"median_ms", "p95_ms", "runs"}``.
+    maps a stage to ``{"median_ms", "p95_ms", "runs"}``. ``mean_cost`` (known
+    cost, in the price table's currency) and ``mean_tokens`` (input + output)
+    are per trace, a trace that reported no usage counting 0; None without
+    traces.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -88,13 +108,15 @@ class VersionMetrics(BaseModel):
     duration_p95_ms: float | None = None
     mean_references: float | None = None
     mean_rows: float | None = None
+    mean_cost: float | None = Field(default=None, ge=0)
+    mean_tokens: float | None = Field(default=None, ge=0)
     verdicts: dict[str, int] = Field(default_factory=dict)
     stage_durations: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("verdicts")
     @classmethod
     def _known_verdicts(cls, value: dict[str, int]) -> dict[str, int]:
-        # A misspelt key ("pass") would silently read as zero in regression_health.
+        # A misspelt key ("PASS") would silently read as zero in regression_health.
         unknown = set(value) - set(VERDICTS)
         if unknown:
             raise ValueError(f"unknown verdicts {sorted(unknown)}; expected {', '.join(VERDICTS)}")
@@ -126,7 +148,7 @@ def quality_axes(m: VersionMetrics, *, budget_ms: float,
         "evidence": None if refs is None else _score(100 * refs / evidence_target),
         "speed": None if p95 is None else _score(100 - 100 * max(0.0, p95 - budget_ms) / budget_ms),
         "stability": _score(100 * (1 - m.replan_rate)),
-        "regression_health": _score(100 * m.verdicts.get("PASS", 0) / judged) if judged else None,
+        "regression_health": _score(100 * m.verdicts.get("pass", 0) / judged) if judged else None,
     }
 
 
@@ -165,37 +187,51 @@ def _rate_test(metric: str, base: VersionMetrics, target: VersionMetrics,
     return "fisher", p, p <= alpha, hint
 
 
-def _duration_test(base_durations: list[float], target_durations: list[float],
-                   min_traces: int, alpha: float) -> tuple[str, float | None, bool, str]:
-    if min(len(base_durations), len(target_durations)) < min_traces:
-        return "", None, False, _too_few(len(base_durations), len(target_durations), min_traces, "timed traces")
-    p = mann_whitney_p(base_durations, target_durations)  # 1.0 when every duration is the same
+def _sample_test(metric: str, base: VersionMetrics, target: VersionMetrics, base_sample: Sequence[float],
+                 target_sample: Sequence[float], min_traces: int, alpha: float) -> tuple[str, float | None, bool, str]:
+    if min(len(base_sample), len(target_sample)) < min_traces:
+        return "", None, False, _too_few(len(base_sample), len(target_sample), min_traces, SAMPLED_METRICS[metric])
+    if metric in USAGE_REPORTED:
+        # A version whose traces reported nothing is most likely not instrumented: zeros against figures
+        # would "prove" a rise that is only the instrumentation arriving.
+        silent = sorted({m.version for m, sample in ((base, base_sample), (target, target_sample)) if not any(sample)})
+        if silent:
+            return "", None, False, (f"{' and '.join(f'v{v}' for v in silent)}: no sampled trace reported "
+                                     f"{USAGE_REPORTED[metric]}, nothing to test")
+    p = mann_whitney_p(base_sample, target_sample)  # 1.0 when every value is the same
     return "mann_whitney", p, p <= alpha, ""
 
 
+def _clean(value: float) -> float:
+    """``value`` without float noise: ``0.5 - 0.2475`` is 0.2525, not 0.25250000000000006."""
+    return float(f"{value:.12g}")
+
+
 def _row(metric: str, base: float | None, target: float | None) -> dict[str, Any]:
-    delta = None if base is None or target is None else target - base
+    delta = None if base is None or target is None else _clean(target - base)
     direction = "same" if not delta else ("up" if delta > 0 else "down")
     if metric in HIGHER_IS_BETTER:
         worse = direction == "down"
-    else:  # rates and durations: higher is worse; traces: neither (the bad-direction set is empty)
+    else:  # rates, durations, cost and tokens: higher is worse; traces: neither
         worse = direction == "up" and metric != "traces"
-    return {"metric": metric, "base": base, "target": target, "delta": delta,
-            "delta_pct": None if not base or delta is None else 100 * delta / base,
+    return {"metric": metric, "label": metric_label(metric), "base": base, "target": target, "delta": delta,
+            "delta_pct": None if not base or delta is None else _clean(100 * delta / base),
             "direction": direction, "worse": worse,
             "test": "", "p_value": None, "significant": False, "hint": ""}
 
 
-def compare_versions(base: VersionMetrics, target: VersionMetrics, *, base_durations: list[float],
-                     target_durations: list[float], min_traces: int = MIN_TRACES,
+def compare_versions(base: VersionMetrics, target: VersionMetrics, *, base_samples: Mapping[str, Sequence[float]],
+                     target_samples: Mapping[str, Sequence[float]], min_traces: int = MIN_TRACES,
                      alpha: float = ALPHA) -> list[dict]:
     """One row per metric, base vs target, with a significance test where one applies.
 
-    Rates get Fisher's exact test on trace counts, ``duration_median_ms`` a
-    two-sided Mann–Whitney U test on the duration lists; other rows are
+    Rates get Fisher's exact test on trace counts; the metrics of
+    ``SAMPLED_METRICS`` (median duration, cost and tokens per trace) a
+    two-sided Mann–Whitney U test on each version's per-trace sample,
+    ``*_samples[metric]`` (a missing sample is an empty one); other rows are
     descriptive (``test`` ""). Stage rows are named ``stage:<name>:median_ms``.
     """
-    plain = ("traces", *RATE_METRICS, *DURATION_METRICS, *HIGHER_IS_BETTER)
+    plain = ("traces", *RATE_METRICS, *DURATION_METRICS, *HIGHER_IS_BETTER, *USAGE_METRICS)
     rows = [_row(metric, getattr(base, metric), getattr(target, metric)) for metric in plain]
     for stage in sorted(set(base.stage_durations) | set(target.stage_durations)):
         rows.append(_row(f"stage:{stage}:median_ms", base.stage_durations.get(stage, {}).get("median_ms"),
@@ -203,8 +239,9 @@ def compare_versions(base: VersionMetrics, target: VersionMetrics, *, base_durat
     for row in rows:
         if row["metric"] in RATE_METRICS:
             result = _rate_test(row["metric"], base, target, min_traces, alpha)
-        elif row["metric"] == "duration_median_ms":
-            result = _duration_test(base_durations, target_durations, min_traces, alpha)
+        elif row["metric"] in SAMPLED_METRICS:
+            result = _sample_test(row["metric"], base, target, base_samples.get(row["metric"], ()),
+                                  target_samples.get(row["metric"], ()), min_traces, alpha)
         else:
             continue
         row["test"], row["p_value"], row["significant"], row["hint"] = result
@@ -218,30 +255,54 @@ def spec_change_size(base_spec: dict, target_spec: dict) -> int:
 
 # --- risk ------------------------------------------------------------------------
 
-def _fmt(metric: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if metric.endswith("_rate"):
-        return f"{value * 100:.1f}%"
-    return f"{value:.0f} ms" if metric.endswith("_ms") else f"{value:.1f}"
-
-
-def _fmt_p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
-
-
 def _change(row: dict) -> str:
     """``2.0% → 9.5%, p = 0.01``: the figures behind a significant row."""
-    return f"{_fmt(row['metric'], row['base'])} → {_fmt(row['metric'], row['target'])}, {_fmt_p(row['p_value'])}"
+    return f"{quoted(row['metric'], row['base'])} → {quoted(row['metric'], row['target'])}, {p_clause(row['p_value'])}"
 
 
 def _tiered(value: float, tiers: tuple[tuple[float, int], ...]) -> int:
     return next((points for threshold, points in tiers if value >= threshold), 0)
 
 
-def regression_risk(*, spec_ops: int, traffic_share: float, stages: list[str], comparison: list[dict],
-                    verdicts: dict[str, int]) -> dict:
-    """Points from the rules in ``RISK_RULES`` → ``{"level", "points", "reasons"}``."""
+def _versions(versions: list[int]) -> str:
+    return " and ".join(f"v{v}" for v in versions)
+
+
+def _untested_changes(comparison: list[dict]) -> list[str]:
+    """Worse changes of ≥ ``UNTESTED_CHANGE_PCT`` that no test confirmed (too few traces, or a descriptive row)."""
+    notes = []
+    for row in comparison:
+        if row["metric"].startswith("stage:") or row["metric"] == "traces" or row["p_value"] is not None:
+            continue
+        if not row["worse"] or (row["delta_pct"] is not None and abs(row["delta_pct"]) < UNTESTED_CHANGE_PCT):
+            continue
+        relative = "" if row["delta_pct"] is None else f", {row['delta_pct']:+.0f}%"
+        notes.append(f"{metric_name(row['metric'])} {quoted(row['metric'], row['base'])} → "
+                     f"{quoted(row['metric'], row['target'])}{relative}: not confirmed by a test")
+    return notes
+
+
+def regression_risk(*, base: VersionMetrics, target: VersionMetrics, spec_ops: int, traffic_share: float,
+                    stages: list[str], comparison: list[dict], min_traces: int = MIN_TRACES) -> dict:
+    """The regression risk of ``target`` against ``base`` → ``{"level", "label", "points", "reasons"}``.
+
+    ``level`` is low, medium or high (points from ``RISK_RULES``) only when
+    the versions can be compared with a test. Otherwise it is
+    ``nothing_to_compare`` (base and target are one version, or one of them
+    has no trace: 0 points) or ``not_enough_data`` (fewer than
+    ``min_traces`` traces on a side: the points of the factors that need no
+    test). ``label`` is what a person reads: ``high``, ``not enough data: 18
+    of 20 traces per version``, ``nothing to compare: base and target are
+    both v1``. Worse changes of ≥ ``UNTESTED_CHANGE_PCT`` that no test
+    confirmed are named among the reasons, without points.
+    """
+    if base.version == target.version:
+        return {"level": NOTHING_TO_COMPARE, "label": f"nothing to compare: base and target are both v{base.version}",
+                "points": 0, "reasons": [f"base and target are the same version (v{base.version})"]}
+    if silent := [m.version for m in (base, target) if m.traces == 0]:
+        verb = "has" if len(silent) == 1 else "have"
+        return {"level": NOTHING_TO_COMPARE, "label": f"nothing to compare: {_versions(silent)} {verb} no traces",
+                "points": 0, "reasons": [f"{_versions(silent)} {verb} no traces in this range"]}
     points, reasons = 0, []
     if spec := _tiered(spec_ops, RISK_SPEC_OPS):
         points += spec
@@ -255,12 +316,20 @@ def regression_risk(*, spec_ops: int, traffic_share: float, stages: list[str], c
         reasons.append(f"feeds {' and '.join(decisive)}, which decide{'s' if len(decisive) == 1 else ''} the answer")
     worse = [row for row in comparison if row["significant"] and row["worse"]]
     points += min(RISK_WORSE_ROW_CAP, RISK_WORSE_ROW_POINTS * len(worse))
-    reasons += [f"{row['metric']} significantly worse ({_change(row)})" for row in worse]
-    if (fails := verdicts.get("FAIL", 0)) > 0:
+    reasons += [f"{metric_name(row['metric'])} significantly worse ({_change(row)})" for row in worse]
+    if (fails := target.verdicts.get("fail", 0)) > 0:
         points += RISK_FAIL_POINTS
         reasons.append(f"{fails} failing analys{'i' if fails == 1 else 'e'}s")
+    untested = _untested_changes(comparison)
+    fewest = min(base.traces, target.traces)
+    if fewest < min_traces:
+        counts = f"v{base.version} has {base.traces} traces, v{target.version} {target.traces}"
+        return {"level": NOT_ENOUGH_DATA, "label": f"not enough data: {fewest} of {min_traces} traces per version",
+                "points": points,
+                "reasons": [f"too few traces for a test ({counts}; a test needs {min_traces} per version)",
+                            *reasons, *untested]}
     level = next(name for threshold, name in RISK_LEVELS if points >= threshold)
-    return {"level": level, "points": points, "reasons": reasons or ["no risk factor found"]}
+    return {"level": level, "label": level, "points": points, "reasons": [*reasons, *untested] or ["no risk factor found"]}
 
 
 def related_assets(rows: list[tuple[str, str, int]], *, limit: int = 10) -> list[dict]:
@@ -283,30 +352,45 @@ def _duration_advice(rows: list[dict], subject: str) -> str | None:
     stages = [r for r in rows if r["metric"].startswith("stage:") and r["worse"] and r["delta_pct"] is not None]
     if stages:  # name the stage that slowed down most, so the reader knows where to look
         top = max(stages, key=lambda r: r["delta_pct"])
-        sentence += (f", most in {top['metric'].split(':')[1]} (median {_fmt('_ms', top['base'])} → "
-                     f"{_fmt('_ms', top['target'])}, {top['delta_pct']:+.0f}%)")
+        sentence += (f", most in {top['metric'].split(':')[1].upper()} (median {quoted('_ms', top['base'])} → "
+                     f"{quoted('_ms', top['target'])}, {top['delta_pct']:+.0f}%)")
     return f"{sentence}: review {subject}"
 
 
-def recommendations(*, asset_type: str, asset_name: str, target_version: int, comparison: list[dict],
-                    axes: dict, risk: dict, target: VersionMetrics, min_traces: int = MIN_TRACES) -> list[str]:
+def _sample_advice(base: VersionMetrics, target: VersionMetrics, min_traces: int) -> list[str]:
+    """What to do when a side has too few traces (or none) for a test."""
+    if base.version == target.version:
+        return [f"base and target are both v{target.version}: choose another version as base to see what changed"]
+    advice = []
+    if target.traces == 0:
+        advice.append(f"no trace used v{target.version} in this range: run its golden queries or wait for traffic")
+    elif target.traces < min_traces:
+        advice.append(f"only {target.traces} traces used v{target.version} (need ≥ {min_traces} for a test): "
+                      "run its golden queries or wait for more traffic before publishing")
+    if base.traces < min_traces:
+        advice.append(f"{'no trace' if not base.traces else f'only {base.traces} traces'} used the base "
+                      f"v{base.version} in this range (need ≥ {min_traces} for a test): widen the range or "
+                      "choose another base")
+    return advice
+
+
+def recommendations(*, asset_type: str, asset_name: str, base: VersionMetrics, target: VersionMetrics,
+                    comparison: list[dict], axes: dict, risk: dict, min_traces: int = MIN_TRACES) -> list[str]:
     """Rule-based advice for the target version; every sentence quotes the figures it rests on."""
-    subject = f"{asset_type} `{asset_name}` v{target_version}"
+    subject = f"{asset_type} `{asset_name}` v{target.version}"
     advice = [s for s in [_duration_advice(comparison, subject)] if s]
     for row in comparison:
-        if row["metric"] in RATE_ADVICE and row["significant"] and row["worse"]:
-            label, action = RATE_ADVICE[row["metric"]]
-            advice.append(f"{label} rose from {_fmt(row['metric'], row['base'])} to "
-                          f"{_fmt(row['metric'], row['target'])} ({_fmt_p(row['p_value'])}): "
-                          f"{action} of {subject}")
-    if target.traces < min_traces:
-        advice.append(f"only {target.traces} traces used v{target_version} (need ≥ {min_traces} for a test): "
-                      "run its golden queries or wait for more traffic before publishing")
+        if row["metric"] in RISE_ADVICE and row["significant"] and row["worse"]:
+            advice.append(f"{metric_name(row['metric'])} rose from {quoted(row['metric'], row['base'])} to "
+                          f"{quoted(row['metric'], row['target'])} ({p_clause(row['p_value'])}): "
+                          f"{RISE_ADVICE[row['metric']]} of {subject}")
+    advice += _sample_advice(base, target, min_traces)
     evidence = axes.get("evidence")
     if evidence is not None and evidence < LOW_EVIDENCE:
-        advice.append(f"answers cite few references ({_fmt('mean', target.mean_references)} per answer on average, "
+        advice.append(f"answers cite few references ({quoted('mean', target.mean_references)} per answer on average, "
                       f"evidence {evidence:.1f}/100): check that {subject} keeps the references")
     if risk.get("level") == "high":
         advice.append(f"regression risk is high ({risk['points']} points): {'; '.join(risk['reasons'])}")
+    tested = sum(1 for r in comparison if r["test"])
     return advice or [f"no significant change between the versions "
-                      f"({sum(1 for r in comparison if r['test'])} metrics tested, none significantly worse)"]
+                      f"({tested} metrics tested, none significantly worse)"]

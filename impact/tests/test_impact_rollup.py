@@ -41,7 +41,7 @@ def _roll():
 
 
 def _trace(trace_id: str, version: int, started: datetime, *, duration: int, tenant: str = "default",
-           status: str = "ok") -> None:
+           status: str = "ok", usage: dict | None = None) -> None:
     body = trace_body(trace_id=trace_id, duration_ms=duration, tenant_id=tenant, started_at=started.isoformat(),
                       applied_assets={"query": f"ci_lookup@{version}"})
     for stage in body["stages"]:
@@ -49,6 +49,8 @@ def _trace(trace_id: str, version: int, started: datetime, *, duration: int, ten
     execute = body["stages"][2]["output"]
     execute["duration_ms"] = max(duration // 7, 1)
     execute["diagnostics"].update(status=status, errors=["boom"] if status == "error" else [])
+    if usage is not None:
+        body["stages"][3]["output"]["result"]["usage"] = usage  # compose: the model call
     trace_ingest(payload=body)
 
 
@@ -58,8 +60,12 @@ def asset(db):
     asset_version_create(asset=lookup, spec={**VALID_SPECS["query"], "row_limit": 5})
     rng = random.Random(7)
     for number in range(120):
+        # Most traces report tokens and a cost (floats whose sums differ in the last bits by order); some none.
+        usage = None if number % 7 == 0 else {"model": "gpt-4o", "input_tokens": rng.randrange(100, 5000),
+                                              "output_tokens": rng.randrange(0, 800),
+                                              "cost": round(rng.uniform(0.0001, 0.05), 6)}
         _trace(f"r-{number}", 1 + number % 2, _at(number % 5, hour=number % 24), duration=rng.randrange(5, 3000),
-               tenant=("default", "acme")[number % 3 == 0], status="error" if number % 11 == 0 else "ok")
+               tenant=("default", "acme")[number % 3 == 0], status="error" if number % 11 == 0 else "ok", usage=usage)
     return lookup
 
 
@@ -69,7 +75,10 @@ def _comparable(report: dict) -> dict:
     metrics = {side: {k: v for k, v in m.items() if k not in strip} for side, m in report["metrics"].items()}
     runs = {side: {stage: d["runs"] for stage, d in m["stage_durations"].items()}
             for side, m in report["metrics"].items()}
-    return {"metrics": metrics, "runs": runs, "traffic": report["traffic"], "versions": report["versions"]}
+    # Means and their tests are exact either way: the samples are the newest usage rows in both paths.
+    exact_rows = [row for row in report.get("comparison", []) if row["metric"] in ("mean_cost", "mean_tokens")]
+    return {"metrics": metrics, "runs": runs, "traffic": report["traffic"], "versions": report["versions"],
+            "exact_rows": exact_rows}
 
 
 def _close(approximate: float | None, exact: float | None) -> bool:
@@ -91,6 +100,7 @@ def test_rolled_report_has_the_exact_counts_and_close_percentiles(asset):
     assert _comparable(rolled) == _comparable(exact)
     for side in ("base", "target"):
         got, want = rolled["metrics"][side], exact["metrics"][side]
+        assert got["mean_cost"] > 0 and got["mean_tokens"] > 0  # the roll-up's cost and token sums are read
         assert _close(got["duration_median_ms"], want["duration_median_ms"])
         assert _close(got["duration_p95_ms"], want["duration_p95_ms"])
         assert _close(got["stage_durations"]["execute"]["p95_ms"], want["stage_durations"]["execute"]["p95_ms"])

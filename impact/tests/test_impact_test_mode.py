@@ -41,6 +41,10 @@ def _trace(trace_id: str, version: int, started: datetime, *, duration: int, tes
         stage["input"]["applied_assets"] = {"query": f"ci_lookup@{version}"} if stage["stage"] == "execute" else {}
     body["stages"][2]["output"]["diagnostics"].update(status=status, errors=["boom"] if status == "error" else [])
     body["stages"][2]["output"]["duration_ms"] = duration // 10
+    # Override tests run a costlier model: their cost per trace would move the mean too.
+    cost, tokens = (0.05, 5000) if test_mode else (0.002, 500)
+    body["stages"][3]["output"]["result"]["usage"] = {"model": "m", "input_tokens": tokens, "output_tokens": 0,
+                                                       "cost": cost}
     trace_ingest(payload=body)
 
 
@@ -69,7 +73,8 @@ def _counts(report: dict) -> dict:
     target = report["metrics"]["target"]
     return {"traces": target["traces"], "errors": target["errors"], "error_rate": target["error_rate"],
             "runs": target["stage_durations"]["execute"]["runs"], "all": report["traffic"]["all_traces"],
-            "history": [row["traces"] for row in report["versions"]]}
+            "history": [row["traces"] for row in report["versions"]], "cost": target["mean_cost"],
+            "tokens": target["mean_tokens"]}
 
 
 def test_rollups_hold_production_traffic_only(mixed):
@@ -89,10 +94,11 @@ def test_report_leaves_test_mode_traces_out_by_default_and_counts_them_when_aske
     everything = asset_impact(asset=mixed, base="1", target="2", include_test_mode=True)
 
     assert _counts(production) == {"traces": PRODUCTION, "errors": 0, "error_rate": 0.0, "runs": PRODUCTION,
-                                   "all": 4 + PRODUCTION, "history": [PRODUCTION, 4]}
+                                   "all": 4 + PRODUCTION, "history": [PRODUCTION, 4], "cost": 0.002, "tokens": 500.0}
+    # (5 × 0.002 + 3 × 0.05) / 8 and (5 × 500 + 3 × 5000) / 8
     assert _counts(everything) == {"traces": PRODUCTION + TEST_MODE, "errors": TEST_MODE, "error_rate": 0.375,
                                    "runs": PRODUCTION + TEST_MODE, "all": 4 + PRODUCTION + TEST_MODE,
-                                   "history": [PRODUCTION + TEST_MODE, 4]}
+                                   "history": [PRODUCTION + TEST_MODE, 4], "cost": 0.02, "tokens": 2187.5}
     assert production["metrics"]["target"]["duration_p95_ms"] < 1000 < everything["metrics"]["target"]["duration_p95_ms"]
     assert production["rollup"]["percentiles_approximate"] is rolled
 
