@@ -7,10 +7,13 @@ Empty results are replanned by the control loop: some replans find rows
 (a wider time range), others do not and end with guidance.
 Half-way, version 2 of three assets is published, so traces before and after
 differ in behaviour; a few test-mode re-runs override back to version 1.
+Then ~40 traces of an instrumented assistant with tokens, cost and sessions
+(``reference.demo_assistant``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -18,8 +21,10 @@ from django.utils import timezone
 from inspector.contracts import ExecutionContext
 from inspector.models import Trace
 from inspector.pipeline.runner import pipeline_run
+from kernel.tenancy import SHARED_TENANT
 from reference.assets import reference_assets_install, reference_v2_install
-from regression.models import GoldenQuery
+from reference.demo_assistant import seed_assistant_traces
+from regression.models import GoldenQuery, RegressionRun
 from regression.services import golden_query_run, golden_query_set_baseline, regression_run_execute
 
 QUESTIONS = [
@@ -85,11 +90,41 @@ def seed_demo_traces(*, now: datetime | None = None, total: int = TOTAL) -> int:
         reference_v2_install(publish=True)
         created += _test_mode_reruns(now)
         demo_golden_queries_install()
+        created += seed_assistant_traces(now=now)
     return created
 
 
 GOLDEN = [("checkout-events", "Events on checkout-api last 7 days"), ("orders-db-lookup", "Who owns pg-orders-prod?"),
           ("checkout-dependencies", "What does checkout depend on?")]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """What the database holds of the demo, whichever run of ``seed_demo`` made it."""
+
+    pipeline_runs: int
+    test_mode_reruns: int
+    golden_query_runs: int
+    assistant_traces: int
+    golden_queries: int
+
+    @property
+    def traces(self) -> int:
+        return self.pipeline_runs + self.test_mode_reruns + self.golden_query_runs + self.assistant_traces
+
+
+def demo_data_count() -> DemoData:
+    """Count the demo's traces by kind, from the database (trace ids as the seeders name them)."""
+    demo = Trace.objects.filter(tenant_id=SHARED_TENANT)
+    golden = GoldenQuery.objects.filter(name__in=[name for name, _ in GOLDEN])
+    return DemoData(
+        pipeline_runs=demo.filter(trace_id__regex=r"^demo-[0-9]+$").count(),
+        test_mode_reruns=demo.filter(trace_id__startswith="demo-rerun-").count(),
+        # Each run of a golden query stores its candidate trace (a test-mode run with a generated id).
+        golden_query_runs=RegressionRun.objects.filter(golden_query__in=golden, candidate_trace__isnull=False).count(),
+        assistant_traces=demo.filter(trace_id__startswith="demo-assistant-").count(),  # reference.demo_assistant
+        golden_queries=golden.count(),
+    )
 
 
 def demo_golden_queries_install() -> None:
