@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
 
 from controlloop.contracts import Severity, TriggerType
 from kernel.contracts import Contract
@@ -35,15 +35,11 @@ class DecideRequest(RequestContract):
     tenant_id: str = Field(default="", max_length=64,
                            description="The trace's tenant, for users of several tenants that each have a trace "
                                        "with this id; without it, the first stored of them.")
-    trigger: Any = Field(description="A type, 'type stage reason…', a JSON string or an object.")
+    # Any form ``controlloop.triggers.safe_parse_trigger`` accepts, null too (an unknown trigger): the key is
+    # required, its value is never refused.
+    trigger: Any = Field(description="A type, 'type stage reason…', a JSON string, an object, or null (an unknown "
+                                     "trigger): any form the trigger parser accepts.")
     plan: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("trigger")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("trigger must not be null")
-        return value
 
 
 class ReplanPolicyIn(RequestContract):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from controlloop.contracts import DECISIONS, SEVERITIES, STAGE_SCOPES, TRIGGER_TYPES, VETOES
 from controlloop.models import ReplanEvent, ReplanPolicy
+from inspector.serializers import OptionalBooleanField, OptionalIntegerField
 
 
 class ReplanPolicySerializer(serializers.ModelSerializer):
@@ -47,7 +48,13 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class ReplanEventSerializer(serializers.ModelSerializer):
+    """A replan event; a value the event's kind does not have is left out, not null."""
+
     policy = serializers.CharField(source="policy.name", default="", read_only=True)
+    request_id = OptionalIntegerField(help_text="The request event a decision or execution follows; absent on a "
+                                                "request.")
+    approved = OptionalBooleanField(help_text="Whether the replan was approved (an execution's always was); absent "
+                                              "on a request, which nothing has decided yet.")
 
     class Meta:
         model = ReplanEvent

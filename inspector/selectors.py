@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,10 @@ TRACE_LIST_FIELDS = (
     "test_mode",
     "stage_count",
     "replan_count",
+    "input_tokens",
+    "output_tokens",
+    "cost",
+    "unpriced_runs",
 )
 
 
@@ -106,6 +111,35 @@ def session_traces(*, trace: Trace, limit: int = SESSION_TRACES_SHOWN) -> list[T
         return []
     return list(Trace.objects.filter(tenant_id=trace.tenant_id, session_id=trace.session_id)
                 .order_by("started_at", "id").only("id", "trace_id", "question", "status", "started_at")[:limit])
+
+
+BASELINE_CHOICES_SHOWN = 15
+_BASELINE_CHOICE_FIELDS = ("id", "trace_id", "tenant_id", "question", "status", "started_at", "test_mode",
+                           "parent_trace_id")
+
+
+@dataclass(frozen=True)
+class BaselineChoices:
+    """Traces offered as the baseline of a comparison (the compare page's picker), newest first in each group."""
+
+    same_question: list[Trace]
+    recent: list[Trace]  # the tenant's latest traces not already among ``same_question``
+
+
+def trace_baseline_choices(*, trace: Trace, scope: TenantScope = EVERY_TENANT,
+                           limit: int = BASELINE_CHOICES_SHOWN) -> BaselineChoices:
+    """Traces of ``trace``'s tenant to compare it with: those that asked the same question first, then recent ones.
+
+    The question matches case-insensitively (``UPPER(question) = UPPER(…)``,
+    which the trigram index answers on PostgreSQL 14+); ``trace`` itself is
+    never offered.
+    Two queries of at most ``limit`` summary rows each.
+    """
+    traces = (scope.filter(Trace.objects.only(*_BASELINE_CHOICE_FIELDS))
+              .filter(tenant_id=trace.tenant_id).exclude(pk=trace.pk).order_by("-started_at", "-id"))
+    same = list(traces.filter(question__iexact=trace.question)[:limit]) if trace.question.strip() else []
+    recent = list(traces.exclude(pk__in=[t.pk for t in same])[:limit])
+    return BaselineChoices(same_question=same, recent=recent)
 
 
 def trace_summaries(queryset: QuerySet[Trace]) -> QuerySet[Trace]:
@@ -284,6 +318,8 @@ def stage_snapshot(run: StageRun) -> StageSnapshot:
         errors=diagnostics.get("errors", []), empty_flags=diagnostics.get("empty_flags", {}),
         counts=diagnostics.get("counts", {}), references_count=run.references_count,
         duration_ms=run.duration_ms, output=run.payload.output,
+        # The usage columns, cost included when ingest priced it (the output alone does not say).
+        model=run.model, input_tokens=run.input_tokens, output_tokens=run.output_tokens, cost=run.cost,
     )
 
 

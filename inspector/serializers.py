@@ -30,8 +30,11 @@ class _LeftOutWhenNone:
 
     For output-only serializers. The field is not required, so the schema lists
     it as an optional property (drf-spectacular lists every read-only field as
-    required, which an absent key would contradict).
+    required, which an absent key would contradict; inspector/schema.py reads
+    ``left_out_when_none``).
     """
+
+    left_out_when_none = True
 
     def __init__(self, **kwargs) -> None:
         super().__init__(required=False, **kwargs)
@@ -64,6 +67,10 @@ class OptionalFloatField(_LeftOutWhenNone, serializers.FloatField):
 
 
 class OptionalJSONField(_LeftOutWhenNone, serializers.JSONField):
+    pass
+
+
+class OptionalBooleanField(_LeftOutWhenNone, serializers.BooleanField):
     pass
 
 
@@ -158,6 +165,11 @@ class StageRunSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "applied_assets",
             "input_size",
             "output_size",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cost",
+            "cost_source",
             "input_preview",
             "output_preview",
             "input_truncated",
@@ -178,7 +190,8 @@ class StageRunSummarySerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
 
 class AssetUsageSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
-    asset_version_id = serializers.IntegerField(allow_null=True, read_only=True)
+    asset_version_id = OptionalIntegerField(help_text="The registry's version row; absent when the trace named a "
+                                                      "version the registry does not hold (or no longer does).")
 
     class Meta:
         model = TraceAssetUsage
@@ -268,8 +281,25 @@ class AssetVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PublishedVersionField(OptionalIntegerField):
+    """The number of the asset's published version; left out while it has none.
+
+    Reads the selectors' prefetch (``published``: a list of at most one version) when there is one.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def get_attribute(self, asset: Asset) -> int:
+        published = getattr(asset, "published", None)
+        version = asset.published_version if published is None else next(iter(published), None)
+        if version is None:
+            raise serializers.SkipField
+        return version.version
+
+
 class AssetSerializer(serializers.ModelSerializer):
-    published_version = serializers.SerializerMethodField()
+    published_version = PublishedVersionField(help_text="Absent while no version is published.")
 
     class Meta:
         model = Asset
@@ -283,14 +313,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at", "published_version"]
-
-    def get_published_version(self, asset: Asset) -> int | None:
-        published = getattr(asset, "published", None)
-        if published is None:
-            found = asset.published_version
-            return found.version if found else None
-        return published[0].version if published else None
+        read_only_fields = ["id", "created_at", "updated_at"]
 
 
 class DiffOperationSerializer(serializers.Serializer):
@@ -298,8 +321,8 @@ class DiffOperationSerializer(serializers.Serializer):
 
     op = serializers.ChoiceField(choices=["add", "remove", "replace"])
     path = serializers.CharField(help_text="RFC 6901 pointer into the candidate; into the baseline for remove.")
-    before = serializers.JSONField(required=False, help_text="The baseline value; remove and replace only.")
-    after = serializers.JSONField(required=False, help_text="The candidate value; add and replace only.")
+    before = OptionalJSONField(help_text="The baseline value; remove and replace only, absent when it is null.")
+    after = OptionalJSONField(help_text="The candidate value; add and replace only, absent when it is null.")
 
 
 class DiffTruncationSerializer(serializers.Serializer):

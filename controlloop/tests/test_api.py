@@ -121,6 +121,27 @@ def test_decide_unknown_trigger_is_kept_raw_and_stopped(operator_cl, trace):
     assert ReplanEvent.objects.get(pk=data["event_id"]).trigger_raw == "cosmic rays"
 
 
+def test_decide_takes_a_null_trigger_as_an_unknown_one(operator_cl, trace):
+    # Given a stored trace, when the trigger is JSON null (a form safe_parse_trigger accepts)
+    response = operator_cl.post("/controlloop/decide", {"trace_id": "t-cl", "trigger": None}, format="json")
+
+    # then it is decided as an unknown trigger, and both events are recorded
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["trigger"], data["decision"]) == ("unknown", "stop_with_guidance")
+    assert ReplanEvent.objects.filter(trace_id="t-cl", trigger_type="unknown").count() == 2
+
+
+def test_events_leave_out_what_their_kind_has_not(operator_cl, reader_cl, trace):
+    operator_cl.post("/controlloop/decide", {"trace_id": "t-cl", "trigger": "timeout"}, format="json")
+
+    request, decision = reader_cl.get("/controlloop/events?trace=t-cl").json()["results"]
+
+    assert (request["kind"], "request_id" in request, "approved" in request) == ("request", False, False)
+    assert (decision["request_id"], decision["approved"]) == (request["id"], True)
+    assert None not in request.values() and None not in decision.values()
+
+
 def test_decide_errors_and_permissions(operator_cl, reader_cl, anon_client, trace):
     assert operator_cl.post("/controlloop/decide", {"trace_id": "nope", "trigger": "error"},
                             format="json").status_code == 404
