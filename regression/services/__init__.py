@@ -1,5 +1,6 @@
 from regression.services.analyses import analysis_execute, analysis_request
 from regression.services.golden import (
+    golden_queries_run,
     golden_query_delete,
     golden_query_run,
     golden_query_set_baseline,
@@ -22,6 +23,7 @@ from regression.services.work import work_reap
 __all__ = [
     "analysis_execute",
     "analysis_request",
+    "golden_queries_run",
     "golden_query_delete",
     "golden_query_run",
     "golden_query_set_baseline",

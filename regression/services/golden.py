@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import ProtectedError
 
@@ -68,6 +70,22 @@ def golden_query_run(*, golden_query: GoldenQuery, trigger: str = RegressionRun.
         if enqueue:
             work_send_on_commit(item=run)
     return run
+
+
+def golden_queries_run(*, golden_queries: Iterable[GoldenQuery]) -> list[RegressionRun]:
+    """A manual run of each golden query (the admin's action), all or none.
+
+    A query without a baseline refuses the lot before anything is stored; the
+    runs are enqueued when the one transaction that stores them commits.
+    """
+    queries = list(golden_queries)
+    if not queries:
+        raise InvalidInput("no golden query selected")
+    missing = [query.name for query in queries if query.current_baseline is None]
+    if missing:
+        raise InvalidInput(f"no baseline yet for {', '.join(sorted(missing))}: set one first; nothing was started")
+    with transaction.atomic():
+        return [golden_query_run(golden_query=query) for query in queries]
 
 
 def regression_run_execute(*, run_id: int) -> RegressionRun | None:

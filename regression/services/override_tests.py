@@ -13,15 +13,23 @@ from regression.models import OverrideTest
 from regression.services.candidates import CandidateAsk, candidate_work_execute
 from regression.services.work import work_send_on_commit
 
+REASON_REQUIRED = "Say why you run this test: the reason goes to the admin log with the overrides."
+
 
 def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str, baseline_trace_id: str = "",
                         user=None, scope: TenantScope = EVERY_TENANT,
                         drafts: TenantScope = EVERY_TENANT) -> OverrideTest:
-    """Validate everything, store a pending test and enqueue it after commit. Nothing runs on bad input."""
+    """Validate everything, store a pending test and enqueue it after commit. Nothing runs on bad input.
+
+    The reason is required: it goes to the admin log with the overrides, and a
+    test run nobody can explain later is noise in the trace's history.
+    """
     if not overrides:
         raise InvalidInput("add at least one override", field="overrides")
     if not trace.question.strip():
         raise InvalidInput("this trace has no question to re-run", field="trace")
+    if not reason.strip():
+        raise InvalidInput(REASON_REQUIRED, field="reason")
     validate_overrides(ExecutionContext(tenant_id=trace.tenant_id, question=trace.question, test_mode=True,
                                         asset_overrides=overrides), drafts=drafts)
     baseline_id = baseline_trace_id.strip() or trace.trace_id
@@ -31,7 +39,7 @@ def override_test_start(*, trace: Trace, overrides: dict[str, str], reason: str,
         raise InvalidInput(f"baseline trace {baseline_id!r} not found", field="baseline_trace_id")
     with transaction.atomic():
         test = OverrideTest.objects.create(trace=trace, baseline_trace=baseline, overrides=overrides,
-                                           reason=reason[:2000], created_by=user)
+                                           reason=reason.strip()[:2000], created_by=user)
         work_send_on_commit(item=test)
     return test
 
