@@ -2,7 +2,8 @@
 
 Payloads are fetched by the browser from the stage endpoint when a section is
 opened; here we only prepare previews (highlighted with Pygments) and the
-grouping of attempts under their stage.
+grouping of attempts under their stage. One exception: a trace whose run ended
+asking the user has its final ``present`` payload read for the ask_user card.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from inspector import selectors, trace_panels
 from inspector.comparison_attempts import trace_compare_with_attempts
 from inspector.contracts import STAGE_ORDER
 from inspector.models import StageRun, Trace
+from inspector.pipeline.replies import ask_user_card, trace_ended_asking
+from inspector.text_diff import is_multiline, line_diff
 from kernel.errors import ServiceError
 
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -111,17 +114,28 @@ def page_context(trace: Trace) -> dict[str, Any]:
             {"trace": trace.trace_id, "tenant": trace.tenant_id}),
         "compare_url": reverse("admin:inspector_trace_compare", args=[trace.pk]),
         "overrides_url": "",
+        # Only a run that ended asking the user has its present payload read, for the card's message.
+        "ask_user_card": ask_user_card(trace) if trace_ended_asking(trace) else {},
     }
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
-    """A comparison row as the compare page prints it: both sides' attempts, operation values as short JSON."""
+    """A comparison row as the compare page prints it.
+
+    Both sides' attempts (baseline first), operation values as short JSON, and
+    a replaced text on several lines as its line diff.
+    """
     row = dict(row)
-    row["attempt_sides"] = list(row.get("attempts", {}).items())
+    row["attempt_sides"] = [(side, row["attempts"][side]) for side in ("baseline", "candidate")
+                            if side in row.get("attempts", {})]
     for op in (row.get("output_diff") or {}).get("operations", [])[:OPERATIONS_SHOWN]:
         for side in ("before", "after"):
             if side in op:
                 op[f"{side}_text"] = _short_json(op[side])
+        before, after = op.get("before"), op.get("after")
+        if (op["op"] == "replace" and isinstance(before, str) and isinstance(after, str)
+                and (is_multiline(before) or is_multiline(after))):
+            op["lines"] = line_diff(before, after)
     return row
 
 
@@ -134,7 +148,8 @@ def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> di
     """What the compare page (``admin/inspector/trace/compare.html``) shows: ``trace`` against ``baseline_id``.
 
     Without a baseline id, the trace's parent is the baseline. A baseline that
-    cannot be compared (unknown, another tenant) is shown as ``error``.
+    cannot be compared (unknown, another tenant) is shown as ``error``. The
+    picker offers ``baseline_choices`` (same question first, then recent traces).
     """
     baseline_id = baseline_id.strip() or trace.parent_trace_id
     comparison, error = None, ""
@@ -152,6 +167,7 @@ def compare_context(trace: Trace, *, baseline_id: str, scope: TenantScope) -> di
         "title": f"Compare {trace.trace_id}",
         "trace": trace,
         "baseline_id": baseline_id,
+        "baseline_choices": selectors.trace_baseline_choices(trace=trace, scope=scope),
         "comparison": comparison,
         "analysis": analysis,
         "error": error,

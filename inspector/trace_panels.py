@@ -13,7 +13,9 @@ from typing import Any
 
 _PROVIDERS: dict[str, Callable[..., Any]] = {}
 
-REPLAN_DECISIONS = "replan_decisions"  # (trace) -> list of decision events, in order
+# (trace) -> the control loop's decisions, in order, as mappings with created_at, trigger_type, stage_name,
+# severity, decision, reason, veto, veto_text, outcome, outcome_glyph, outcome_tone, outcome_text, count_text.
+REPLAN_DECISIONS = "replan_decisions"
 LATEST_ANALYSIS = "latest_analysis"  # (baseline_id, candidate_id, tenant_id) -> analysis or None
 
 

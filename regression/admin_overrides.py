@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from access.tenancy import draft_scope_for, scope_for
-from inspector import selectors
+from inspector import selectors, trace_page
 from inspector.admin.traces import TraceAdmin
 from inspector.models import Trace
 from kernel.errors import ServiceError
@@ -55,7 +55,7 @@ class TraceWithOverridesAdmin(TraceAdmin):
         """Test mode for a trace: pick asset versions, preview, confirm, run in the background."""
         trace = self._test_mode_trace(request, object_id)
         trace = selectors.trace_get(trace_id=trace.trace_id, tenant=trace.tenant_id)
-        error = ""
+        error, error_field = "", ""
         if request.method == "POST":
             try:
                 overrides = override_screen.parse_overrides(json.loads(request.POST.get("overrides") or "{}"))
@@ -64,6 +64,7 @@ class TraceWithOverridesAdmin(TraceAdmin):
                                            scope=scope_for(request.user), drafts=draft_scope_for(request.user))
             except (ServiceError, ValueError) as exc:
                 error = exc.message if isinstance(exc, ServiceError) else f"bad request: {exc}"
+                error_field = (exc.field or "") if isinstance(exc, ServiceError) else ""
             else:
                 self.log_change(request, trace, f"Test with overrides {json.dumps(overrides)} "
                                                 f"against {test.baseline_trace.trace_id}: {test.reason}")
@@ -75,6 +76,7 @@ class TraceWithOverridesAdmin(TraceAdmin):
             "title": f"Test trace {trace.trace_id} with overrides",
             "trace": trace,
             "error": error,
+            "error_field": error_field,
             "picker": override_screen.picker_data(trace),
             "preview_url": reverse("admin:inspector_trace_override_preview", args=[trace.pk]),
             "posted": request.POST if request.method == "POST" else {},
@@ -107,6 +109,10 @@ class TraceWithOverridesAdmin(TraceAdmin):
             "test": test,
             "analysis": test.analysis,
             "candidate": test.candidate_trace,
+            # What the new trace applied (its bill of materials), the overridden versions marked.
+            "candidate_applied": [{**row, "override": test.overrides.get(row["type"]) == row["ref"]}
+                                  for row in trace_page.applied_versions(test.candidate_trace)]
+            if test.candidate_trace else [],
             "baseline": test.baseline_trace,
             "done": test.status in ("completed", "failed"),
         }

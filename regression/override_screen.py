@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import jsonpatch
-import jsonpointer
-
 from inspector.contracts import ASSET_TYPES, STAGE_ORDER
 from inspector.models import Trace
 from inspector.selectors import asset_own_or_shared, asset_version_own_or_shared
+from inspector.structural_diff import DEFAULT_LIST_KEYS, DiffOptions, stage_output_diff
+from inspector.text_diff import is_multiline, line_diff, sql_layout
 from kernel.errors import InvalidInput, NotFound
+
+# Every key of a spec is content (no volatile keys, nothing left out); route rules and answer
+# blocks are matched by their intent, so an inserted rule is one added rule, not a shifted list.
+SPEC_DIFF = DiffOptions(volatile_patterns=(), ignore_keys=(), list_keys=(*DEFAULT_LIST_KEYS, "intent"))
 
 
 def _used(trace: Trace) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
@@ -64,14 +67,36 @@ def spec_preview(trace: Trace, asset_type: str, name: str, version: int) -> dict
         used_ref = f"{name}@{previous['version']}"
     elif previous:
         used_ref = f"{previous['name']}@{previous['version']}"
-    operations = [{**op, "before": jsonpointer.resolve_pointer(before, op["path"], None)}
-                  for op in jsonpatch.make_patch(before, chosen.spec).patch]
+    operations = spec_changes(before, chosen.spec, asset_type=asset_type)
     stages = consumers.get(asset_type, [])
     if asset_type == "query" and not (previous and previous["name"] == name):
         stages = []  # a query the trace's plan never ran changes nothing here
     return {"type": asset_type, "ref": f"{name}@{version}", "used": used_ref, "operations": operations,
             "identical": not operations, "stages": stages,
             "note": "" if stages else "no stage of this trace applied this asset, so the re-run may not change"}
+
+
+def spec_changes(before: dict[str, Any], after: dict[str, Any], *, asset_type: str) -> list[dict[str, Any]]:
+    """The changes from spec ``before`` to spec ``after``: add (``after``), remove (``before``), replace (both).
+
+    The one structural diff of the project (``inspector.structural_diff``)
+    aligns lists, so a list edit reads as the items it removes, at their index
+    in ``before``, and the items it adds, at their index in ``after``. (An RFC
+    6902 patch removing three keywords says "remove /keywords/6" three times,
+    each index counted after the previous removal.) A replaced text on several
+    lines, and a query's SQL, carries ``lines``: its line diff.
+    """
+    operations: list[dict[str, Any]] = [dict(op) for op in stage_output_diff(
+        before, after, SPEC_DIFF, max_operations=None)["operations"]]
+    for op in operations:
+        old, new = op.get("before"), op.get("after")
+        if op["op"] != "replace" or not (isinstance(old, str) and isinstance(new, str)):
+            continue
+        if asset_type == "query" and op["path"] == "/sql":
+            op["lines"] = line_diff(sql_layout(old), sql_layout(new))
+        elif is_multiline(old) or is_multiline(new):
+            op["lines"] = line_diff(old, new)
+    return operations
 
 
 def parse_overrides(raw: Any) -> dict[str, str]:

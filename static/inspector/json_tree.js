@@ -10,6 +10,8 @@
   "use strict";
   var PAGE = 100;
   var LONG_STRING = 500;
+  // Each node's "render my first page of children", for expandAll (toggle events come too late).
+  var renderers = new WeakMap();
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -86,6 +88,7 @@
     details.addEventListener("toggle", function () {
       if (details.open && rendered === 0) renderMore();
     });
+    renderers.set(details, function () { if (rendered === 0) renderMore(); });
     if (open) {
       details.open = true;
       renderMore();
@@ -101,6 +104,26 @@
     /* Open every node already rendered, one level deeper per call. */
     expandLevel: function (container) {
       container.querySelectorAll("details.json-node:not([open])").forEach(function (d) { d.open = true; });
+    },
+    /* Open every node under container, top levels first, rendering each one's children (their first
+     * page: "show more" stays a click) on the way. Stops after `limit` nodes so a huge payload cannot
+     * freeze the page; another call goes on where this one stopped. Returns {opened, left}. */
+    expandAll: function (container, limit) {
+      var queue = Array.prototype.slice.call(container.querySelectorAll("details.json-node:not([open])"));
+      var opened = 0;
+      for (var i = 0; i < queue.length; i++) {
+        if (opened >= limit) return {opened: opened, left: true};
+        var details = queue[i];
+        if (details.open) continue;
+        var render = renderers.get(details);
+        if (render) render();
+        details.open = true;
+        opened++;
+        details.querySelectorAll(":scope > .json-children > .json-row > details.json-node").forEach(function (child) {
+          if (!child.open) queue.push(child);
+        });
+      }
+      return {opened: opened, left: false};
     }
   };
 })();

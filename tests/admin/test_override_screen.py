@@ -62,6 +62,39 @@ def test_preview_shows_spec_diff_and_consuming_stages(tester, trace):
     assert tester.get(url(trace, "admin:inspector_trace_override_preview") + "?type=query&name=x&version=a").status_code == 400
 
 
+def test_preview_of_a_list_edit_names_each_removed_item_at_its_own_index(tester):
+    """Issue 19: route_rules@2 → @1 listed `remove /rules/3/keywords/6 "slow"` three times."""
+    reference_v2_install(publish=False)
+    trace = pipeline_run(context=ExecutionContext(question="Is checkout-api slow?", test_mode=True,
+                                                  asset_overrides={"prompt": "route_rules@2"}))
+    data = tester.get(url(trace, "admin:inspector_trace_override_preview")
+                      + "?type=prompt&name=route_rules&version=1").json()
+    assert data["used"] == "route_rules@2"
+    assert [(op["op"], op["path"], op["before"]) for op in data["operations"]] == [
+        ("remove", "/rules/3/keywords/6", "slow"), ("remove", "/rules/3/keywords/7", "performance"),
+        ("remove", "/rules/3/keywords/8", "health")]
+
+
+def test_preview_of_a_query_shows_its_sql_as_a_line_diff(tester, trace):
+    data = tester.get(url(trace, "admin:inspector_trace_override_preview") + "?type=query&name=event_history&version=2").json()
+    (sql,) = data["operations"]
+    assert [line for line in sql["lines"] if line["sign"] != " "] == [
+        {"sign": "…", "text": ""}, {"sign": "+", "text": "  AND e.severity != 'info'"}]
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_blank_reason_is_shown_by_the_field_and_nothing_runs(tester, trace, reason):
+    traces = Trace.objects.count()
+    response = tester.post(url(trace), {"overrides": json.dumps({"query": "event_history@2"}), "reason": reason})
+    assert response.status_code == 400
+    assert response.context["error_field"] == "reason"
+    page = response.content.decode()
+    field_error = page[page.index('id="reason-error"'):page.index('id="reason"')]
+    assert "Say why you run this test" in field_error and "hidden" not in field_error.split(">")[0]
+    assert "event_history@2" in page  # the chosen overrides are kept for the second try
+    assert OverrideTest.objects.count() == 0 and Trace.objects.count() == traces
+
+
 def test_run_creates_a_test_trace_and_analysis_and_logs_who_and_why(tester, trace):
     before = {v.pk: v.status for v in AssetVersion.objects.all()}
     response = tester.post(url(trace), {"overrides": json.dumps({"query": "event_history@2"}),
@@ -76,6 +109,9 @@ def test_run_creates_a_test_trace_and_analysis_and_logs_who_and_why(tester, trac
     assert "event_history@2" in entry.get_change_message() and "hide info events" in entry.get_change_message()
     result = tester.get(response["Location"])
     assert result.context["analysis"].verdict == test.analysis.verdict
+    applied = {row["type"]: row for row in result.context["candidate_applied"]}
+    assert applied["query"]["ref"] == "event_history@2" and applied["query"]["override"]
+    assert applied["prompt"]["ref"] == "route_rules@1" and not applied["prompt"]["override"]
 
 
 def test_the_result_says_when_the_control_loop_not_the_asset_made_the_difference(tester, trace):

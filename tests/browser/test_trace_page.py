@@ -148,14 +148,75 @@ def test_compare_page_shows_stage_by_stage_diff(staff_page, live_server, pipelin
     page.goto(trace_url(live_server, other))
     page.get_by_role("link", name="Compare with…").click()
     page.fill("#baseline", pipeline_trace.trace_id)
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_test_id("compare-id").click()
     table = page.get_by_test_id("diff-table")
     expect(table.locator("tbody tr")).to_have_count(5)
     expect(table).to_contain_text("ROUTE_PLAN")
     expect(table.locator('tr[data-stage="route_plan"]')).to_contain_text("change")  # params.days differs
     page.fill("#baseline", other.trace_id)
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_test_id("compare-id").click()
     expect(page.get_by_test_id("compare-error")).to_contain_text("cannot be compared with itself")
+
+
+def test_baseline_picker_offers_the_same_question_first_and_compares_the_picked_trace(staff_page, live_server,
+                                                                                     transactional_db):
+    """Issue 19: the baseline was typed by hand; now it is picked, and the diff shows before/after and attempts."""
+    reference_assets_install()
+    baseline = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 last 4 days", test_mode=True))
+    earlier = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 today", test_mode=True))
+    candidate = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 today", test_mode=True))
+    page = staff_page
+    page.goto(trace_url(live_server, candidate))
+    page.get_by_role("link", name="Compare with…").click()
+    expect(page.get_by_test_id("compare-empty")).to_be_visible()
+
+    picker = page.get_by_test_id("baseline-picker")
+    groups = picker.locator("optgroup")
+    expect(groups).to_have_count(2)
+    expect(groups.first).to_have_attribute("label", "Same question")
+    expect(groups.first.locator("option")).to_have_count(1)
+    expect(groups.first.locator("option")).to_have_attribute("value", earlier.trace_id)
+    expect(groups.nth(1).locator(f'option[value="{baseline.trace_id}"]')).to_contain_text(
+        "Events on web-staging-03 last 4 days")
+    picker.locator("select").select_option(baseline.trace_id)
+    page.get_by_test_id("compare-picked").click()
+
+    expect(page.get_by_test_id("compared-traces")).to_contain_text(baseline.trace_id)
+    expect(picker.locator("select")).to_have_value(baseline.trace_id)  # the pick stays shown
+    execute = page.get_by_test_id("diff-table").locator('tr[data-stage="execute"]')
+    attempts = execute.get_by_test_id("attempts")
+    expect(attempts).to_contain_text("1 → 2 attempts")
+    expect(attempts.locator('[data-side="baseline"] li')).to_have_count(1)
+    candidate_attempts = attempts.locator('[data-side="candidate"] li')
+    expect(candidate_attempts).to_have_count(2)
+    expect(candidate_attempts.first.get_by_test_id("replan")).to_contain_text("replan on empty_result → auto_retry")
+    expect(candidate_attempts.nth(1)).to_contain_text("attempt 2: ok")
+    replace = page.get_by_test_id("diff-table").locator('.ops-ops li[data-op="replace"]').first
+    before, after = replace.locator(".ops-before").inner_text(), replace.locator(".ops-after").inner_text()
+    assert before and after and before != after
+    save_screenshot(page, "compare-picker.png")
+
+
+def test_expand_json_opens_every_node_of_the_open_stages(staff_page, live_server, pipeline_trace):
+    """Issue 19: "Expand all" opened the stages but not the JSON inside them."""
+    page = staff_page
+    page.goto(trace_url(live_server, pipeline_trace))
+    page.get_by_role("button", name="Expand JSON").click()
+    expect(page.get_by_test_id("expand-json-status")).to_contain_text("Open a stage first")
+
+    page.get_by_role("button", name="Expand all").click()
+    page.get_by_role("button", name="Expand JSON").click()
+    expect(page.get_by_test_id("expand-json-status")).to_contain_text("JSON of 5 open stages expanded")
+    execute = page.locator("#stage-execute-1")
+    assert execute.locator("details.json-node").count() > 10
+    assert page.locator("details.ops-stage details.json-node:not([open])").count() == 0
+    # A value four levels down shows without a click: result → tool_results → 0 → rows → 0.
+    expect(execute.get_by_test_id("output-pane").get_by_text('"checkout-api"').first).to_be_visible()
+
+    page.get_by_role("button", name="Collapse all").click()
+    page.locator("#stage-validate-1 > summary").click()
+    page.get_by_role("button", name="Expand JSON").click()
+    expect(page.get_by_test_id("expand-json-status")).to_contain_text("JSON of 1 open stage expanded")
 
 
 def test_trace_list_filters_and_search(staff_page, live_server, pipeline_trace):
@@ -173,14 +234,59 @@ def test_trace_list_filters_and_search(staff_page, live_server, pipeline_trace):
     expect(page.locator("h1")).to_contain_text("Trace ")
 
 
-def test_trace_page_screenshots(staff_page, live_server, pipeline_trace):
-    """Screenshots for docs/ (written when OPS_SCREENSHOT_DIR is set): light and dark."""
+@pytest.fixture
+def replanned_trace(transactional_db):
+    """A live run whose empty execute was retried (and found rows), plus the decisions issue 19 was about."""
+    from controlloop.contracts import ReplanTrigger
+    from controlloop.services import replan_decide, replan_record_execution
+
+    reference_assets_install()
+    trace = pipeline_run(context=ExecutionContext(question="Events on web-staging-03 today"))
+    for trigger_type, stage in (("policy_violation", "validate"), ("empty_result", "execute"),
+                                ("empty_result", "execute")):
+        record = replan_decide(trace_id=trace.trace_id, tenant_id=trace.tenant_id, plan={},
+                               trigger=ReplanTrigger(trigger_type=trigger_type, stage_name=stage))
+        if record.decision.approved and record.decision.decision == "auto_retry":
+            replan_record_execution(decision_event=record.decision_event, succeeded=False)
+    return trace
+
+
+def test_replans_table_says_what_each_decision_did_in_words(staff_page, live_server, replanned_trace):
+    """Issue 19: "approved" on stop_with_guidance decisions and "3 / 2" on denied ones."""
     page = staff_page
-    page.goto(trace_url(live_server, pipeline_trace))
-    open_stage(page, "#stage-execute-1").get_by_test_id("output-pane").get_by_text('"result"').click()
+    page.goto(trace_url(live_server, replanned_trace))
+    rows = page.get_by_test_id("replans").locator("tbody tr")
+    expect(rows).to_have_count(4)
+    outcomes = rows.locator('[data-testid="replan-outcome"]').all_inner_texts()
+    counts = rows.locator('[data-testid="replan-count"]').all_inner_texts()
+    assert outcomes == ["✓ replanned · re-run succeeded", "■ stopped with guidance", "✕ replanned · re-run failed",
+                        "⊘ replan denied (no replans left) · stopped with guidance"]
+    assert counts == ["replan 1 of 2", "no replan made (1 of 2 used before)", "replan 2 of 2",
+                      "none left: 2 of 2 replans already used"]
+    assert not any("approved" in text for text in outcomes) and "3 / 2" not in page.get_by_test_id("replans").inner_text()
+
+
+def test_trace_page_screenshots(staff_page, live_server, replanned_trace):
+    """Screenshots for docs/ (written when OPS_SCREENSHOT_DIR is set): light and dark, labels in one case."""
+    page = staff_page
+    page.goto(trace_url(live_server, replanned_trace))
+    open_stage(page, "#stage-execute-2").get_by_test_id("output-pane").get_by_text('"result"').click()
+    pill = page.locator("#stage-execute-2 [data-testid=stage-status]")
+    outcome = page.get_by_test_id("replan-outcome").first
+    colours = {}
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
+        colours[scheme] = pill.evaluate("e => getComputedStyle(e).color")
+        # Single-word pills in upper case, phrases as written, in both schemes.
+        assert pill.evaluate("e => getComputedStyle(e).textTransform") == "uppercase"
+        assert pill.inner_text() == "OK"
+        assert outcome.inner_text() == "✓ replanned · re-run succeeded"
         save_screenshot(page, f"trace-page-{scheme}.png")
+    assert colours == {"light": "rgb(46, 125, 50)", "dark": "rgb(129, 199, 132)"}
+    # The admin's theme switch (data-theme) wins over the system scheme.
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    page.emulate_media(color_scheme="light")
+    assert pill.evaluate("e => getComputedStyle(e).color") == "rgb(129, 199, 132)"
     assert page.locator("details.ops-stage[open]").count() == 1
 
 
