@@ -2,31 +2,115 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from pydantic import TypeAdapter
 
 from access.admin_scoping import TenantScopedAdmin
 from access.tenancy import scope_for
-from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES
+from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES, TriggerRule, TriggerType
 from controlloop.models import ReplanBreaker, ReplanEvent, ReplanLedger, ReplanPolicy
-from controlloop.timeline import timeline_data
+from controlloop.timeline import PARAMS as TIMELINE_PARAMS
+from controlloop.timeline import timeline_context
+from inspector.admin.display import WordedChoicesFilter, moment, titled, truncated, words
+from inspector.admin.json_editor import JSONEditor, PrettyJSONField
 from inspector.admin_paging import LargeTablePaginator
 from inspector.admin_rows import QuickRowsAdminMixin
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+class ReplanPolicyForm(forms.ModelForm):
+    """Rules as indented JSON beside their schema; allowed triggers as ticks. ``ReplanPolicy.clean`` checks both
+    (each rule against ``TriggerRule``, the whole policy as a ``PolicySnapshot``) and its messages are the errors."""
+
+    allowed_triggers = forms.MultipleChoiceField(
+        choices=[(trigger, words(trigger)) for trigger in TRIGGER_TYPES], widget=forms.CheckboxSelectMultiple,
+        required=False, label="Allowed triggers", help_text="A trigger left unticked is never replanned.")
+    min_severity = forms.ChoiceField(choices=[(severity, words(severity)) for severity in SEVERITIES],
+                                     label="Minimum severity", help_text="Triggers below it are not replanned.")
+    rules = PrettyJSONField(
+        required=False, label="Rules", help_text="Trigger type → {decision, scope, patch, guidance}.",
+        widget=JSONEditor(schema=TypeAdapter(dict[TriggerType, TriggerRule]).json_schema(),
+                          schema_title="JSON schema of the rules"))
+
+    class Meta:
+        model = ReplanPolicy
+        fields = ["name", "tenant_id", "is_default", "allowed_triggers", "min_severity", "max_replans",
+                  "min_interval_seconds", "cooling_period_seconds", "rules", "breaker_window", "breaker_min_samples",
+                  "breaker_failure_ratio", "breaker_cooldown_seconds"]
+
+    def clean_allowed_triggers(self):
+        chosen = set(self.cleaned_data["allowed_triggers"])
+        return [trigger for trigger in TRIGGER_TYPES if trigger in chosen]
+
+    def clean_rules(self):
+        return self.cleaned_data["rules"] or {}
 
 
 @admin.register(ReplanPolicy)
 class ReplanPolicyAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin):
     tenant_blank_is_shared = True
-    list_display = ["name", "tenant_id", "is_default", "version", "max_replans", "min_severity",
-                    "min_interval_seconds", "cooling_period_seconds", "updated_at"]
+    form = ReplanPolicyForm
+    list_display = ["policy_name", "tenant", "version_label", "max_replans", "severity", "intervals",
+                    "breaker", "updated"]
     readonly_fields = ["version"]
-    list_filter = ["is_default", "min_severity"]
+    list_filter = [("is_default", titled(admin.BooleanFieldListFilter, "default policy")),
+                   ("min_severity", titled(WordedChoicesFilter, "minimum severity"))]
     search_fields = ["name", "tenant_id"]
+    fieldsets = [
+        (None, {"fields": ["name", "tenant_id", "is_default", "version"]}),
+        ("When to replan", {"fields": ["allowed_triggers", "min_severity", "max_replans", "min_interval_seconds",
+                                       "cooling_period_seconds"]}),
+        ("What to do", {"fields": ["rules"]}),
+        ("Breaker", {"fields": ["breaker_window", "breaker_min_samples", "breaker_failure_ratio",
+                                "breaker_cooldown_seconds"]}),
+    ]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return not (obj and obj.is_default) and super().has_delete_permission(request, obj)
+
+    @admin.display(description="name", ordering="name")
+    def policy_name(self, policy: ReplanPolicy) -> str:
+        if not policy.is_default:
+            return truncated(policy.name, css="ops-name")
+        return format_html('{} <span class="ops-flag">Default</span>', truncated(policy.name, css="ops-name ops-inline"))
+
+    @admin.display(description="tenant", ordering="tenant_id")
+    def tenant(self, policy: ReplanPolicy) -> str:
+        return truncated(policy.tenant_id, css="ops-tenant") if policy.tenant_id else mark_safe(
+            '<span class="ops-muted">every tenant</span>')
+
+    @admin.display(description="version", ordering="version")
+    def version_label(self, policy: ReplanPolicy) -> str:
+        return f"v{policy.version}"
+
+    @admin.display(description="minimum severity", ordering="min_severity")
+    def severity(self, policy: ReplanPolicy) -> str:
+        return words(policy.min_severity)
+
+    @admin.display(description="interval · cooling")
+    def intervals(self, policy: ReplanPolicy) -> str:
+        return f"{_seconds(policy.min_interval_seconds)} · {_seconds(policy.cooling_period_seconds)}"
+
+    @admin.display(description="breaker")
+    def breaker(self, policy: ReplanPolicy) -> str:
+        return format_html(
+            '<span title="Opens when {}% of the last {} replans failed (at least {} of them); one trial after {}.">'
+            '{}% of {} · {}</span>', f"{policy.breaker_failure_ratio * 100:g}", policy.breaker_window,
+            policy.breaker_min_samples, _seconds(policy.breaker_cooldown_seconds),
+            f"{policy.breaker_failure_ratio * 100:g}", policy.breaker_window, _seconds(policy.breaker_cooldown_seconds))
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, policy: ReplanPolicy) -> str:
+        return moment(policy.updated_at)
 
 
 @admin.register(ReplanEvent)
@@ -64,22 +148,24 @@ class ReplanEventAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin)
         return super().changelist_view(request, extra_context)
 
     def timeline_view(self, request):
-        """A horizontal timeline of replan decisions, filterable, with a selected event's patch diff."""
+        """A horizontal timeline of replan decisions, filterable and zoomable, with a selected event's chain and patch.
+
+        An unreadable filter is answered with the page, its error shown, and a 400 as the API answers it.
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
-        params = {key: request.GET.get(key, "") for key in ("trace", "tenant", "trigger_type", "severity", "decision",
-                                                            "approved", "from", "to")}
+        page = timeline_context({key: request.GET.get(key, "") for key in TIMELINE_PARAMS}, scope_for(request.user),
+                                link_traces=request.user.has_perm("inspector.view_trace"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Replan timeline",
-            "params": params,
             "trigger_types": TRIGGER_TYPES,
             "severities": SEVERITIES,
             "decisions": DECISIONS,
-            "timeline": timeline_data(params, scope_for(request.user)),
+            **page,
         }
-        return TemplateResponse(request, "admin/controlloop/timeline.html", context)
+        return TemplateResponse(request, "admin/controlloop/timeline.html", context, status=400 if page["error"] else 200)
 
 
 @admin.register(ReplanLedger)

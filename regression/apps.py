@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class RegressionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "regression"
+    verbose_name = "Regression testing"
 
     def ready(self) -> None:
         from inspector import retention_hooks, trace_panels

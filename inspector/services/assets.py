@@ -60,18 +60,77 @@ def asset_update(*, asset: Asset, description: str) -> Asset:
     return asset
 
 
-def asset_delete(*, asset: Asset) -> None:
-    """Delete an asset that no trace has applied; used assets stay for history."""
+def asset_delete_refusal(*, asset: Asset) -> str:
+    """Why ``asset`` may not be deleted ("" when it may): a version stored traces applied keeps it."""
     if TraceAssetUsage.objects.filter(asset_version__asset=asset).exists():
-        raise Conflict("this asset was applied by stored traces and cannot be deleted")
-    asset.delete()
+        return (f"{asset.asset_type} asset {asset.name!r} was applied by stored traces and cannot be deleted: "
+                "its versions are the history of those traces")
+    return ""
+
+
+def asset_delete(*, asset: Asset) -> None:
+    """Delete an asset that no trace has applied; used assets stay for history.
+
+    Raises ``Conflict`` (nothing deleted) with ``asset_delete_refusal``'s reason.
+    """
+    with transaction.atomic():
+        Asset.objects.select_for_update().filter(pk=asset.pk).first()
+        refusal = asset_delete_refusal(asset=asset)
+        if refusal:
+            raise Conflict(refusal)
+        asset.delete()
+
+
+def asset_version_delete_refusal(*, version: AssetVersion) -> str:
+    """Why ``version`` may not be deleted ("" when it may).
+
+    Only a draft no trace applied (not even a test-mode run) may go: the
+    published version serves the pipeline, an archived one is what ran before,
+    and a used one is part of its traces' history.
+    """
+    label = f"version {version.version} of {version.asset.asset_type} asset {version.asset.name!r}"
+    used = TraceAssetUsage.objects.filter(asset_version=version).exists()
+    if version.status == AssetVersion.Status.PUBLISHED:
+        reason = "it is the published version the pipeline uses; publish or roll back to another version first"
+        if used:
+            reason += ", and stored traces applied it"
+        return f"{label} cannot be deleted: {reason}"
+    if used:
+        return f"{label} cannot be deleted: stored traces applied it, and it stays for their history"
+    if version.status == AssetVersion.Status.ARCHIVED:
+        return f"{label} cannot be deleted: it was published once and stays as the asset's history"
+    return ""
+
+
+def asset_versions_delete(*, versions: QuerySet[AssetVersion], scope: TenantScope = EVERY_TENANT) -> int:
+    """Delete unused drafts, all or nothing; returns how many.
+
+    Raises ``Conflict`` naming the first version that must stay (see
+    ``asset_version_delete_refusal``) and ``TenantForbidden`` outside
+    ``scope``; then nothing is deleted.
+    """
+    with transaction.atomic():
+        chosen = list(versions.select_related("asset").select_for_update(of=("self",)).order_by("pk"))
+        for version in chosen:
+            scope.require(version.asset.tenant_id)
+            refusal = asset_version_delete_refusal(version=version)
+            if refusal:
+                raise Conflict(refusal)
+        AssetVersion.objects.filter(pk__in=[version.pk for version in chosen]).delete()
+    return len(chosen)
 
 
 @transaction.atomic
 def asset_version_create(
-    *, asset: Asset, spec: dict[str, Any], note: str = "", author: AbstractBaseUser | None = None
+    *, asset: Asset, spec: dict[str, Any], note: str = "", author: AbstractBaseUser | None = None,
+    scope: TenantScope = EVERY_TENANT,
 ) -> AssetVersion:
-    """Add the next numbered draft version after validating its spec."""
+    """Add the next numbered draft version after validating its spec.
+
+    Raises ``TenantForbidden`` outside ``scope`` and ``pydantic.ValidationError``
+    for a spec its type refuses; then nothing is written.
+    """
+    scope.require(asset.tenant_id)
     normalised = validate_spec(asset.asset_type, spec)
     # Lock the asset row so two concurrent writers cannot take the same number.
     Asset.objects.select_for_update().filter(pk=asset.pk).first()
@@ -120,9 +179,11 @@ def asset_version_publish_selected(*, versions: QuerySet[AssetVersion], scope: T
 
 @transaction.atomic
 def asset_version_rollback(
-    *, asset: Asset, to_version: int, note: str = "", author: AbstractBaseUser | None = None
+    *, asset: Asset, to_version: int, note: str = "", author: AbstractBaseUser | None = None,
+    scope: TenantScope = EVERY_TENANT,
 ) -> AssetVersion:
-    """Publish a new version whose spec is copied from ``to_version``."""
+    """Publish a new version whose spec is copied from ``to_version``; all of it or, on an error, nothing."""
+    scope.require(asset.tenant_id)
     source = asset.versions.filter(version=to_version).first()
     if source is None:
         raise InvalidInput(f"asset {asset.name!r} has no version {to_version}", field="version")
