@@ -17,7 +17,7 @@ from controlloop.contracts import DECISIONS, SEVERITIES, TRIGGER_TYPES, TriggerR
 from controlloop.models import ReplanBreaker, ReplanEvent, ReplanLedger, ReplanPolicy
 from controlloop.timeline import PARAMS as TIMELINE_PARAMS
 from controlloop.timeline import timeline_context
-from inspector.admin.display import WordedChoicesFilter, moment, titled, truncated, words
+from inspector.admin.display import WordedChoicesFilter, moment, pill, titled, truncated, words
 from inspector.admin.json_editor import JSONEditor, PrettyJSONField
 from inspector.admin_paging import LargeTablePaginator
 from inspector.admin_rows import QuickRowsAdminMixin
@@ -115,8 +115,10 @@ class ReplanPolicyAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin
 
 @admin.register(ReplanEvent)
 class ReplanEventAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin):
-    list_display = ["created_at", "kind", "trace_id", "trigger_type", "severity", "stage_name", "decision",
-                    "approved", "veto", "attempt", "max_attempts", "outcome", "breaker_state", "isolated"]
+    # Codes read as words (issue 19): "Empty result", "Stop with guidance", a pill for the breaker.
+    list_display = ["created", "kind_words", "trace_id", "trigger_words", "severity_words", "stage_label",
+                    "decision_words", "approved", "veto_words", "attempt", "max_attempts", "outcome_words",
+                    "breaker_pill", "isolated"]
     # isolated: decided by a test-mode run against a snapshot; filter them out to count live vetoes.
     # A date filter, not a date_hierarchy: the hierarchy's year/month/day links cost a MIN, a MAX and a
     # DISTINCT over every event on each page (issue 17: 153 ms p95 at 54,000 events).
@@ -138,6 +140,42 @@ class ReplanEventAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, event: ReplanEvent):
+        return moment(event.created_at)
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_words(self, event: ReplanEvent) -> str:
+        return words(event.kind)
+
+    @admin.display(description="trigger", ordering="trigger_type")
+    def trigger_words(self, event: ReplanEvent) -> str:
+        return words(event.trigger_type)
+
+    @admin.display(description="severity", ordering="severity")
+    def severity_words(self, event: ReplanEvent) -> str:
+        return words(event.severity)
+
+    @admin.display(description="stage", ordering="stage_name")
+    def stage_label(self, event: ReplanEvent) -> str:
+        return event.stage_name.upper() or "—"
+
+    @admin.display(description="decision", ordering="decision")
+    def decision_words(self, event: ReplanEvent) -> str:
+        return words(event.decision)
+
+    @admin.display(description="veto", ordering="veto")
+    def veto_words(self, event: ReplanEvent) -> str:
+        return words(event.veto) or "—"
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_words(self, event: ReplanEvent) -> str:
+        return words(event.outcome) or "—"
+
+    @admin.display(description="breaker", ordering="breaker_state")
+    def breaker_pill(self, event: ReplanEvent):
+        return pill(event.breaker_state) if event.breaker_state else "—"
 
     def get_urls(self):
         return [path("timeline/", self.admin_site.admin_view(self.timeline_view), name="controlloop_timeline"),
@@ -182,8 +220,8 @@ class ReplanLedgerAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin
 class ReplanBreakerAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmin):
     """Read-only: a breaker moves only by its transitions (controlloop/breaker.py)."""
 
-    list_display = ["tenant_id", "policy", "trigger_type", "stage_name", "state", "opened_at", "trial_started_at",
-                    "updated_at"]
+    list_display = ["tenant_id", "policy", "trigger_words", "stage_label", "state_pill", "opened_at",
+                    "trial_started_at", "updated_at"]
     list_filter = ["state", "trigger_type", "stage_name"]
     list_select_related = ["policy"]
     readonly_fields = [f.name for f in ReplanBreaker._meta.fields]
@@ -193,3 +231,15 @@ class ReplanBreakerAdmin(QuickRowsAdminMixin, TenantScopedAdmin, admin.ModelAdmi
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="trigger", ordering="trigger_type")
+    def trigger_words(self, breaker: ReplanBreaker) -> str:
+        return words(breaker.trigger_type)
+
+    @admin.display(description="stage", ordering="stage_name")
+    def stage_label(self, breaker: ReplanBreaker) -> str:
+        return breaker.stage_name.upper() or "every stage"
+
+    @admin.display(description="state", ordering="state")
+    def state_pill(self, breaker: ReplanBreaker):
+        return pill(breaker.state)
